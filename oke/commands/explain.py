@@ -1,0 +1,8 @@
+"""`oke explain` (placeholder until its issue lands)."""
+
+import typer
+
+
+def command() -> None:
+    typer.echo("oke explain: not available yet", err=True)
+    raise typer.Exit(2)

@@ -1,0 +1,8 @@
+"""`oke ingest` (placeholder until its issue lands)."""
+
+import typer
+
+
+def command() -> None:
+    typer.echo("oke ingest: not available yet", err=True)
+    raise typer.Exit(2)

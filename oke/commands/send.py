@@ -1,0 +1,8 @@
+"""`oke send` (placeholder until its issue lands)."""
+
+import typer
+
+
+def command() -> None:
+    typer.echo("oke send: not available yet", err=True)
+    raise typer.Exit(2)

@@ -1,0 +1,8 @@
+"""`oke serve` (placeholder until its issue lands)."""
+
+import typer
+
+
+def command() -> None:
+    typer.echo("oke serve: not available yet", err=True)
+    raise typer.Exit(2)

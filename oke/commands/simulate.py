@@ -1,0 +1,8 @@
+"""`oke simulate` (placeholder until its issue lands)."""
+
+import typer
+
+
+def command() -> None:
+    typer.echo("oke simulate: not available yet", err=True)
+    raise typer.Exit(2)
