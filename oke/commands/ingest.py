@@ -1,8 +1,71 @@
-"""`oke ingest` (placeholder until its issue lands)."""
+"""`oke ingest`: apply a message file (and KRS events) to a KRS store and print the counts."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
 
 import typer
 
 
-def command() -> None:
-    typer.echo("oke ingest: not available yet", err=True)
-    raise typer.Exit(2)
+def command(
+    messages: Path = typer.Argument(..., help="messages.jsonl: one envelope per line, in arrival order."),
+    planning: Path = typer.Option(..., "--planning", help="Planning folder (institution.json, *.jsonl)."),
+    db: str | None = typer.Option(
+        None, "--db", help="Store URL or SQLite path (default: krs.sqlite in cwd)."
+    ),
+    policy: str | None = typer.Option(
+        None,
+        "--policy",
+        help="Preset name or policy YAML (default: from planning/institution.json, else beoordelen).",
+    ),
+    events: Path | None = typer.Option(
+        None, "--events", help="KRS events (default: events.jsonl beside the messages file, when present)."
+    ),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Advance the clock to this date (YYYY-MM-DD) at the end."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+) -> None:
+    """Exit 0 when the file was processed, whatever was quarantined; 2 on unusable input."""
+    import orjson
+    from rich.console import Console
+    from rich.table import Table
+
+    from oke_core.dataerrors import DataError
+    from oke_core.replay import ingest_files
+
+    err = Console(stderr=True)
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        err.print(f"--as-of {as_of!r}: not a date (YYYY-MM-DD)", style="red", markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    if not messages.is_file():
+        err.print(f"{messages}: file not found", style="red", markup=False, soft_wrap=True)
+        raise typer.Exit(2)
+    if events is None and (messages.parent / "events.jsonl").is_file():
+        events = messages.parent / "events.jsonl"
+    try:
+        counts, store_url, policy_name = ingest_files(
+            messages, planning, db=db, policy=policy, events=events, as_of=day
+        )
+    except DataError as exc:
+        err.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    data = counts.as_dict() | {"store": store_url, "policy": policy_name}
+    if json_out:
+        typer.echo(orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode())
+        return
+    table = Table(title=f"oke ingest -> {store_url} (policy {policy_name})")
+    table.add_column("count")
+    table.add_column("n", justify="right")
+    for key in ("received", "applied", "duplicates"):
+        table.add_row(key, str(data[key]))
+    table.add_row("quarantined", str(data["quarantined_total"]))
+    for reason, n in data["quarantined"].items():
+        table.add_row(f"  {reason}", str(n))
+    if events is not None:
+        table.add_row("events", str(data["events"]))
+        table.add_row("  event errors", str(data["event_errors"]))
+    Console().print(table)

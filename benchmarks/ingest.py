@@ -1,0 +1,220 @@
+"""Ingest throughput: N generated flow-3/4 envelopes into a fresh SQLite store, end to end.
+
+End to end = read the JSONL line, parse (orjson), validate (the contract), apply (lifecycle), log
+(OKE-log) and write (batched SQLAlchemy Core). Prints messages/s and peak memory (max RSS) with
+the machine noted. Peak memory should not grow with N: run with two sizes to see it.
+
+    .venv/bin/python benchmarks/ingest.py --messages 1000000 --associations 50000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from oke_core.contract import Contract  # noqa: E402
+from oke_core.ingest import Ingestor  # noqa: E402
+from oke_core.planning import load_planning  # noqa: E402
+from oke_core.policy import load_policy  # noqa: E402
+from oke_core.store import Store  # noqa: E402
+
+
+def uid(kind: int, n: int) -> str:
+    return f"{kind:08x}-0000-4000-8000-{n:012d}"
+
+
+def write_planning(root: Path, n_assoc: int, n_students: int = 5000, n_offerings: int = 200) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    dump = orjson.dumps
+    (root / "institution.json").write_bytes(
+        dump(
+            {
+                "institution_id": uid(1, 1),
+                "name": "ROC Benchmark",
+                "brin": "00XX",
+                "policy": "eduarte",
+                "closure_days": ["2026-10-19", "2026-10-20"],
+                "year_start": "2026-08-01",
+                "year_end": "2027-07-31",
+            }
+        )
+    )
+    with (root / "students.jsonl").open("wb") as fh:
+        for i in range(n_students):
+            fh.write(
+                dump({"student_id": uid(2, i), "student_number": f"{100000 + i}", "family_name": "Bakker"})
+                + b"\n"
+            )
+    (root / "components.jsonl").write_bytes(
+        b"".join(
+            dump(
+                {
+                    "component_id": uid(3, c),
+                    "code": f"C{c}",
+                    "name": f"Onderdeel {c}",
+                    "result_value_type": "0.0-10.0",
+                    "pass_from": "5.5",
+                    "variant": 1 + c % 2,
+                    "cut_score": True,
+                    "assessor_required": True,
+                    "versions": [{"exam_version_id": uid(4, c), "code": f"V{c}", "max_raw_score": 60}],
+                }
+            )
+            + b"\n"
+            for c in range(10)
+        )
+    )
+    base = datetime(2026, 9, 7, 8, tzinfo=UTC)
+    with (root / "offerings.jsonl").open("wb") as fh:
+        for o in range(n_offerings):
+            start = base + timedelta(days=(o * 7) % 180)
+            fh.write(
+                dump(
+                    {
+                        "offering_id": uid(5, o),
+                        "component_id": uid(3, o % 10),
+                        "exam_version_id": uid(4, o % 10),
+                        "name": f"Zitting {o}",
+                        "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "end": (start + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    }
+                )
+                + b"\n"
+            )
+    with (root / "associations.jsonl").open("wb") as fh:
+        for a in range(n_assoc):
+            fh.write(
+                dump(
+                    {
+                        "association_id": uid(6, a),
+                        "offering_id": uid(5, a % n_offerings),
+                        "student_id": uid(2, a % n_students),
+                        "attempt": 1,
+                    }
+                )
+                + b"\n"
+            )
+
+
+def write_messages(path: Path, n: int, n_assoc: int, n_offerings: int = 200, seed: int = 7) -> None:
+    """A deterministic mix: attendance, scored, corrections, duplicates and 2 % faulty messages."""
+    rng = random.Random(seed)
+    t0 = datetime(2026, 9, 8, 9, tzinfo=UTC)
+    last: bytes | None = None
+    with path.open("wb") as fh:
+        for i in range(n):
+            a = rng.randrange(n_assoc)
+            o = a % n_offerings
+            sent = (t0 + timedelta(seconds=i * 15_552_000 // n)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            roll = rng.random()
+            if roll < 0.03 and last is not None:
+                fh.write(last)
+                continue
+            consumer = {"consumerKey": "nl-test-admin", "attendance": "present"}
+            result: dict = {
+                "state": "in progress",
+                "resultDate": sent[:10],
+                "weight": 100,
+                "consumers": [consumer],
+            }
+            if roll > 0.15:
+                raw = rng.randrange(61)
+                grade = f"{1 + 9 * raw / 60:.1f}"
+                result.update(state="completed", score=grade, **{"pass": "passed" if raw >= 30 else "failed"})
+                consumer.update(
+                    rawScore=raw,
+                    maxRawScore=60,
+                    assessorId=uid(9, 1),
+                    assessorCode="JDV",
+                    final=bool(o % 2 and roll > 0.5),
+                )
+            body = {
+                "associationType": "componentOfferingAssociation",
+                "person": uid(2, a % 5000),
+                "offering": uid(5, o),
+                "result": result,
+            }
+            envelope: dict = {
+                "message_id": f"m-{i:08d}",
+                "sent_at": sent,
+                "method": "PATCH",
+                "path": f"/associations/{uid(6, a)}",
+                "body": body,
+            }
+            if roll > 0.995:
+                envelope["path"] = f"/associations/{uid(7, a)}"  # unknown association
+            elif roll > 0.99:
+                del envelope["body"]
+                envelope["body_text"] = '{"associationType": "componentOfferingAssociation", "result": {'
+            last = orjson.dumps(envelope) + b"\n"
+            fh.write(last)
+
+
+def envelopes(path: Path):  # type: ignore[no-untyped-def]
+    with path.open("rb") as fh:
+        for line in fh:
+            yield orjson.loads(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--associations", type=int, default=50_000)
+    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="oke-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    write_planning(work / "planning", args.associations)
+    msgs = work / "messages.jsonl"
+    t = time.perf_counter()
+    write_messages(msgs, args.messages, args.associations)
+    gen_s = time.perf_counter() - t
+    db = work / "krs.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    contract = Contract.load()
+    plan = load_planning(work / "planning")
+    store = Store.open(f"sqlite:///{db}")
+    ing = Ingestor(store, plan, load_policy("eduarte"), contract, batch_size=args.batch)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t, cpu = time.perf_counter(), time.process_time()
+    counts = ing.receive_many(envelopes(msgs))
+    ing.flush()
+    elapsed, cpu = time.perf_counter() - t, time.process_time() - cpu
+    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert counts.balanced, counts
+    print(
+        f"machine: {platform.node()} {platform.machine()} {platform.processor() or ''} "
+        f"cpus={os.cpu_count()} python={platform.python_version()} {platform.system()}"
+    )
+    print(f"workdir: {work} (generation {gen_s:.1f} s, not timed)")
+    print(f"counts: {orjson.dumps(counts.as_dict(), option=orjson.OPT_SORT_KEYS).decode()}")
+    print(f"messages: {counts.received}  associations: {args.associations}  batch: {args.batch}")
+    print(
+        f"elapsed: {elapsed:.1f} s  throughput: {counts.received / elapsed:,.0f} messages/s "
+        f"({elapsed / counts.received * 1e6:.1f} us/message)"
+    )
+    print(
+        f"peak RSS: {rss_peak / 1024:.0f} MiB (before ingest {rss_before / 1024:.0f} MiB)  "
+        f"store: {db.stat().st_size / 2**20:.0f} MiB"
+    )
+    store.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Check a stream of messages: envelope handling, flow choice and context lookup in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from oke_core.contract.context import ContextMap
+from oke_core.contract.contract import Contract, not_object_problem, parse_body
+from oke_core.contract.flows import detect_flow
+from oke_core.contract.model import Problem, Verdict
+from oke_core.contract.sources import Message
+
+
+@dataclass
+class Tally:
+    """Counts that must add up: every message is valid or invalid."""
+
+    messages: int = 0
+    valid: int = 0
+    invalid: int = 0
+    errors: int = 0
+    warnings: int = 0
+
+    def add(self, verdict: Verdict) -> None:
+        self.messages += 1
+        if verdict.valid:
+            self.valid += 1
+        else:
+            self.invalid += 1
+        self.errors += len(verdict.errors)
+        self.warnings += len(verdict.warnings)
+
+
+def check_message(
+    contract: Contract, message: Message, flow: int | None = None, contexts: ContextMap | None = None
+) -> tuple[object | None, Verdict]:
+    """`flow` forces a flow; else the envelope's `flow`, else detection from method, path and body."""
+    chosen = flow or message.flow
+    if message.envelope_problem is not None:
+        return None, Verdict(flow=chosen, errors=[message.envelope_problem])
+    problem: Problem | None = None
+    if message.text is not None:
+        body, problem = parse_body(message.text)
+    else:
+        body = message.body
+        if not isinstance(body, dict):
+            problem = not_object_problem(body)
+    if problem is not None:
+        if chosen is None and (message.method or message.path):
+            chosen = detect_flow(message.method, message.path, None)
+        return body, Verdict(flow=chosen, errors=[problem])
+    if chosen is None:
+        chosen = detect_flow(message.method, message.path, body)
+    context = contexts.lookup(message.path, body) if contexts is not None else None
+    return body, contract.check(body, chosen, context, method=message.method, path=message.path)
+
+
+def check_messages(
+    contract: Contract,
+    messages: Iterable[Message],
+    flow: int | None = None,
+    contexts: ContextMap | None = None,
+) -> Iterator[tuple[Message, Verdict]]:
+    for message in messages:
+        yield message, check_message(contract, message, flow, contexts)[1]

@@ -1,0 +1,145 @@
+"""Read messages from files, JSONL streams and directories, bare bodies or envelopes (INTERFACES.md 1).
+
+Reused by `oke validate`, ingest and the HTTP endpoint, so that "file:line" sources and the
+envelope rules (exactly one of `body` / `body_text`) are the same everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from oke_core.contract.model import ERROR, Problem
+
+MESSAGE_SUFFIXES = (".json", ".jsonl")
+ENVELOPE_KEYS = ("method", "path", "message_id", "sent_at")
+_METHODS = ("PATCH", "PUT")
+
+
+class SourceError(Exception):
+    """A path cannot be read (missing, not a message file, I/O error): a usage error, exit code 2."""
+
+
+@dataclass(slots=True)
+class Message:
+    """One message to check: a parsed `body`, or a raw `text` still to be parsed (broken JSON stays text)."""
+
+    source: str
+    body: object | None = None
+    text: str | None = None
+    method: str | None = None
+    path: str | None = None
+    flow: int | None = None
+    message_id: str | None = None
+    envelope: dict | None = None
+    envelope_problem: Problem | None = None
+
+
+def is_envelope(value: object) -> bool:
+    return (
+        isinstance(value, dict)
+        and ("body" in value or "body_text" in value)
+        and ("method" in value or "path" in value or "message_id" in value or "sent_at" in value)
+    )
+
+
+def _envelope_error(source: str, env: dict, message: str) -> Message:
+    problem = Problem(
+        pointer="",
+        code="envelope-invalid",
+        message=message,
+        severity=ERROR,
+        explanation="An envelope carries method (PATCH or PUT), path (/associations/{id} or "
+        "/offerings/{id}) and exactly one of body (JSON) or body_text (the raw body as a string); "
+        "see INTERFACES.md section 1.",
+    )
+    return Message(
+        source=source,
+        envelope=env,
+        envelope_problem=problem,
+        message_id=env.get("message_id") if isinstance(env.get("message_id"), str) else None,
+    )
+
+
+def from_value(source: str, value: object) -> Message:
+    """A parsed JSON value -> Message: unwrap an envelope, else treat the value as a bare body."""
+    if type(value) is not dict or not (
+        ("body" in value or "body_text" in value)
+        and ("method" in value or "path" in value or "message_id" in value or "sent_at" in value)
+    ):
+        return Message(source, value)
+    env: dict = value  # type: ignore[assignment]
+    has_text = "body_text" in env
+    if has_text and "body" in env:
+        return _envelope_error(source, env, "envelope has both 'body' and 'body_text'")
+    method, path, flow, message_id = (
+        env.get("method"),
+        env.get("path"),
+        env.get("flow"),
+        env.get("message_id"),
+    )
+    if (
+        method is not None
+        and method not in _METHODS
+        and (not isinstance(method, str) or method.upper() not in _METHODS)
+    ):
+        return _envelope_error(source, env, f"envelope method {method!r} is not PATCH or PUT")
+    if path is not None and not isinstance(path, str):
+        return _envelope_error(source, env, "envelope path is not a string")
+    if flow is not None and flow not in (3, 4, 5):
+        return _envelope_error(source, env, f"envelope flow {flow!r} is not 3, 4 or 5")
+    if message_id is not None and not isinstance(message_id, str):
+        message_id = None
+    if has_text:
+        if not isinstance(env["body_text"], str):
+            return _envelope_error(source, env, "envelope body_text is not a string")
+        return Message(source, None, env["body_text"], method, path, flow, message_id, env)
+    return Message(source, env["body"], None, method, path, flow, message_id, env)
+
+
+def from_bytes(source: str, data: bytes) -> Message:
+    """A whole message (file or line): parse fast; on failure keep the text for the line/column report."""
+    try:
+        return from_value(source, orjson.loads(data))
+    except orjson.JSONDecodeError:
+        return Message(source=source, text=data.decode("utf-8", errors="replace"))
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Expand directories recursively into their .json/.jsonl files, in sorted (stable) order."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in MESSAGE_SUFFIXES)
+        elif path.is_file():
+            yield path
+        else:
+            raise SourceError(f"{path}: no such file or directory")
+
+
+def read_file(path: Path) -> Iterator[Message]:
+    """Messages of one file: one per non-blank line for .jsonl (source `file:line`), else the whole file."""
+    try:
+        if path.suffix == ".jsonl":
+            name = str(path)
+            loads = orjson.loads
+            with path.open("rb") as handle:
+                for number, line in enumerate(handle, start=1):
+                    if len(line) > 2 or line.strip():
+                        try:  # from_bytes, inlined: this loop is the hot path of large streams
+                            value = loads(line)
+                        except orjson.JSONDecodeError:
+                            yield Message(f"{name}:{number}", None, line.decode("utf-8", errors="replace"))
+                            continue
+                        yield from_value(f"{name}:{number}", value)
+        else:
+            yield from_bytes(str(path), path.read_bytes())
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+
+def read_messages(paths: Iterable[Path]) -> Iterator[Message]:
+    for path in iter_files(paths):
+        yield from read_file(path)

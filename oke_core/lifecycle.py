@@ -1,0 +1,260 @@
+"""Result lifecycle: the states a person recognises, the allowed transitions, the establishment checks.
+
+The Ingestor keeps facts on a ResultRecord (deliveries, cut score, cases, deadlines); ``decide``
+turns facts + policy + the clock into the state the result should be in, and ``check_transition``
+refuses any move the table below does not allow (the caller logs it as an error, no silent change).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+from enum import StrEnum
+
+from oke_core.policy import Policy
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    PROVISIONAL = "provisional"
+    AWAITING_CUT_SCORE = "awaiting_cut_score"
+    COMPLAINT_WINDOW = "complaint_window"
+    COMPLAINT_OPEN = "complaint_open"
+    EXCEPTION_OPEN = "exception_open"
+    CORRECTED = "corrected"
+    DEFINITIVE = "definitive"
+    APPEAL_WINDOW = "appeal_window"
+    APPEAL_OPEN = "appeal_open"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+#: Dutch labels for the portal, letters and reports.
+LABELS_NL: dict[str, str] = {
+    Status.RECEIVED: "ontvangen (aanwezigheid, nog geen resultaat)",
+    Status.PROVISIONAL: "voorlopig",
+    Status.AWAITING_CUT_SCORE: "voorlopig, wacht op cesuur",
+    Status.COMPLAINT_WINDOW: "voorlopig, inzage- en klachttermijn loopt",
+    Status.COMPLAINT_OPEN: "voorlopig, klacht in behandeling",
+    Status.EXCEPTION_OPEN: "voorlopig, afwijking wacht op goedkeuring",
+    Status.CORRECTED: "gecorrigeerd, opnieuw voorlopig",
+    Status.DEFINITIVE: "definitief vastgesteld",
+    Status.APPEAL_WINDOW: "definitief, beroepstermijn loopt",
+    Status.APPEAL_OPEN: "definitief, beroep bij CBE in behandeling",
+    Status.CLOSED: "definitief, afgesloten",
+    Status.WITHDRAWN: "ingetrokken",
+}
+
+PENDING = frozenset(
+    {
+        Status.PROVISIONAL,
+        Status.AWAITING_CUT_SCORE,
+        Status.COMPLAINT_WINDOW,
+        Status.COMPLAINT_OPEN,
+        Status.EXCEPTION_OPEN,
+        Status.CORRECTED,
+    }
+)
+ESTABLISHED = frozenset({Status.DEFINITIVE, Status.APPEAL_WINDOW, Status.APPEAL_OPEN, Status.CLOSED})
+
+_ALL_PENDING_AND_DEFINITIVE = PENDING | {Status.DEFINITIVE, Status.WITHDRAWN}
+ALLOWED: dict[str, frozenset[str]] = {
+    "": frozenset({Status.RECEIVED, Status.PROVISIONAL}),
+    Status.RECEIVED: frozenset({Status.PROVISIONAL, Status.WITHDRAWN}),
+    Status.PROVISIONAL: _ALL_PENDING_AND_DEFINITIVE - {Status.CORRECTED, Status.PROVISIONAL},
+    Status.AWAITING_CUT_SCORE: _ALL_PENDING_AND_DEFINITIVE - {Status.CORRECTED, Status.AWAITING_CUT_SCORE},
+    Status.COMPLAINT_WINDOW: _ALL_PENDING_AND_DEFINITIVE - {Status.CORRECTED, Status.COMPLAINT_WINDOW},
+    Status.COMPLAINT_OPEN: _ALL_PENDING_AND_DEFINITIVE - {Status.CORRECTED, Status.COMPLAINT_OPEN},
+    Status.EXCEPTION_OPEN: _ALL_PENDING_AND_DEFINITIVE - {Status.CORRECTED, Status.EXCEPTION_OPEN},
+    Status.CORRECTED: _ALL_PENDING_AND_DEFINITIVE - {Status.CORRECTED, Status.PROVISIONAL},
+    Status.DEFINITIVE: frozenset(
+        {Status.APPEAL_WINDOW, Status.APPEAL_OPEN, Status.CLOSED, Status.CORRECTED, Status.WITHDRAWN}
+    ),
+    Status.APPEAL_WINDOW: frozenset({Status.APPEAL_OPEN, Status.CLOSED, Status.CORRECTED, Status.WITHDRAWN}),
+    Status.APPEAL_OPEN: frozenset({Status.APPEAL_WINDOW, Status.CLOSED, Status.CORRECTED, Status.WITHDRAWN}),
+    Status.CLOSED: frozenset({Status.CORRECTED, Status.WITHDRAWN}),
+    Status.WITHDRAWN: frozenset(),
+}
+
+
+class IllegalTransition(ValueError):
+    """A move the state machine does not allow; logged as an error, the state stays."""
+
+    def __init__(self, before: str, after: str) -> None:
+        super().__init__(f"transition {before or '(none)'} -> {after} is not allowed")
+        self.before = before
+        self.after = after
+
+
+def check_transition(before: str, after: str) -> None:
+    if after not in ALLOWED.get(before, frozenset()):
+        raise IllegalTransition(before, after)
+
+
+@dataclass(slots=True)
+class ResultRecord:
+    """The KRS view of one participation's result: the ``result`` row plus a few working fields."""
+
+    association_id: str
+    student_id: str
+    component_id: str
+    exam_version_id: str
+    offering_id: str
+    attempt: int
+    variant: int
+    status: str
+    current_version: int
+    versions: int
+    result_state: str
+    sitting_date: date
+    received_on: date
+    marking_deadline: date
+    attendance: str | None = None
+    raw_score: int | None = None
+    max_raw_score: int | None = None
+    delivered_score: str | None = None
+    delivered_pass: str | None = None
+    final: bool = False
+    grade: str | None = None
+    passed: bool | None = None
+    grade_method: str | None = None
+    assessor_id: str | None = None
+    assessor_code: str | None = None
+    test_date: str | None = None
+    result_date: date | None = None
+    scored_on: date | None = None
+    provisional_since: date | None = None
+    cut_score: int | None = None
+    cut_score_known_on: date | None = None
+    complaint_deadline: date | None = None
+    establishment_due: date | None = None
+    definitive_on: date | None = None
+    definitive_rule: str | None = None
+    definitive_by: str | None = None
+    appeal_deadline: date | None = None
+    closed_on: date | None = None
+    withdrawn_on: date | None = None
+    marked_on: date | None = None
+    marking_late: bool | None = None
+    import_deadline: date | None = None
+    imported_on: date | None = None
+    import_late: bool | None = None
+    open_complaints: int = 0
+    open_appeals: int = 0
+    exception: str | None = None
+    exception_approved_by: str | None = None
+    early_by: str | None = None
+    held_version: int | None = None
+    corrections: int = 0
+    notified_on: date | None = None
+    last_message_id: str | None = None
+    updated_at: str = ""
+    correction_expected: bool = False
+    current_digest: str = ""
+    needs_cut_score: bool = False
+
+
+RECORD_FIELDS = tuple(f.name for f in fields(ResultRecord))
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One named establishment rule and whether it holds; the log records the list."""
+
+    rule: str
+    ok: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return {"rule": self.rule, "ok": self.ok}
+
+
+CHECK_RULES = (
+    "right-student",
+    "right-component",
+    "date-attempt",
+    "assessor-present",
+    "status-completed",
+    "supplier-final",
+    "no-open-complaint",
+    "no-correction-pending",
+    "complaint-window-closed",
+    "exceptions-resolved",
+    "cut-score-known",
+    "establishment-date",
+)
+
+
+def failing_checks(rec: ResultRecord, policy: Policy, today: date) -> set[str]:
+    """Names of the establishment checks that do not hold (fast path: no objects built)."""
+    failing: set[str] = set()
+    if rec.exception and rec.exception_approved_by is None and policy.exceptions_block_establishment:
+        failing.add("exceptions-resolved")
+        if "date-mismatch" in rec.exception:
+            failing.add("date-attempt")
+        if "assessor-missing" in rec.exception:
+            failing.add("assessor-present")
+    if rec.result_state != "completed":
+        failing.add("status-completed")
+    if rec.variant == 2 and policy.variant2_requires_final and not rec.final:
+        failing.add("supplier-final")
+    if rec.open_complaints:
+        failing.add("no-open-complaint")
+    if rec.correction_expected:
+        failing.add("no-correction-pending")
+    early = rec.early_by is not None
+    if not early and rec.complaint_deadline is not None and today <= rec.complaint_deadline:
+        failing.add("complaint-window-closed")
+    if rec.needs_cut_score and rec.grade is None:
+        failing.add("cut-score-known")
+    if not early and rec.establishment_due is not None and today < rec.establishment_due:
+        failing.add("establishment-date")
+    return failing
+
+
+def establishment_checks(rec: ResultRecord, policy: Policy, today: date) -> list[Check]:
+    """The checks before establishment (seed "vaststellen resultaat"), in the order the log shows them.
+
+    right-student / right-component always hold here: mismatches are quarantined at ingest.
+    """
+    failing = failing_checks(rec, policy, today)
+    return [Check(rule, rule not in failing) for rule in CHECK_RULES]
+
+
+def decide(rec: ResultRecord, policy: Policy, today: date) -> tuple[str, list[Check] | None]:
+    """The state the facts call for; for establishment also the checks that allowed it."""
+    status = rec.status
+    if status == Status.WITHDRAWN:
+        return status, None
+    if rec.result_state != "completed" and status in ("", Status.RECEIVED):
+        return Status.RECEIVED, None
+    if status in ESTABLISHED:
+        if rec.open_appeals:
+            return Status.APPEAL_OPEN, None
+        if rec.appeal_deadline is not None and today <= rec.appeal_deadline:
+            return Status.APPEAL_WINDOW, None
+        if rec.appeal_deadline is None:
+            return Status.DEFINITIVE, None  # no appeal phase configured: stays definitive
+        return Status.CLOSED, None
+    if status in ("", Status.RECEIVED):
+        return Status.PROVISIONAL, None  # first registration is always "voorlopig" (logged as its own step)
+    failing = failing_checks(rec, policy, today)
+    if not failing:
+        return Status.DEFINITIVE, [Check(rule, True) for rule in CHECK_RULES]
+    if "no-open-complaint" in failing:
+        return Status.COMPLAINT_OPEN, None
+    if "complaint-window-closed" in failing:
+        return Status.COMPLAINT_WINDOW, None
+    if failing & {"exceptions-resolved", "date-attempt", "assessor-present"}:
+        return Status.EXCEPTION_OPEN, None
+    if "cut-score-known" in failing:
+        return Status.AWAITING_CUT_SCORE, None
+    return (Status.CORRECTED if status == Status.CORRECTED else Status.PROVISIONAL), None
+
+
+def establishment_rule(rec: ResultRecord, policy: Policy) -> tuple[str, str]:
+    """(rule, by) recorded with a definitive result."""
+    if rec.early_by is not None:
+        return "early_establishment", rec.early_by
+    if rec.variant == 2 and policy.establishment_rule == "after_cut_score":
+        return "supplier_final", "examenleverancier"
+    return policy.establishment_rule, policy.establishment_role

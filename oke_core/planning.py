@@ -1,0 +1,320 @@
+"""Planning context (students, components, zittingen, deelnames) as the simulator writes it.
+
+Loaded once before ingest; every line is schema-checked (jsonschema-rs, fast) and every reference
+is resolved, so a bad file stops with ``file:line: pointer: message [rule]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import orjson
+
+from oke_core.calendar import WorkingDays, local_date, parse_datetime
+from oke_core.dataerrors import DataError, pointer_of
+
+UUID = {"type": "string", "minLength": 1}
+DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+DATETIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}"}
+NULLABLE_UUID = {"type": ["string", "null"]}
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "institution.json": {
+        "type": "object",
+        "required": ["institution_id", "name", "policy", "closure_days"],
+        "properties": {
+            "institution_id": UUID,
+            "name": {"type": "string"},
+            "brin": {"type": "string"},
+            "policy": {"type": "string"},
+            "closure_days": {"type": "array", "items": DATE},
+            "colleges": {"type": "array"},
+            "year_start": DATE,
+            "year_end": DATE,
+        },
+    },
+    "programmes.jsonl": {"type": "object", "required": ["crebo", "name"]},
+    "students.jsonl": {
+        "type": "object",
+        "required": ["student_id", "student_number", "family_name"],
+        "properties": {"student_id": UUID, "student_number": {"type": "string"}},
+    },
+    "assessors.jsonl": {
+        "type": "object",
+        "required": ["assessor_id", "assessor_code"],
+        "properties": {"assessor_id": UUID, "assessor_code": {"type": "string"}},
+    },
+    "components.jsonl": {
+        "type": "object",
+        "required": ["component_id", "code", "name", "result_value_type", "variant", "cut_score", "versions"],
+        "properties": {
+            "component_id": UUID,
+            "result_value_type": {
+                "enum": [
+                    "pass-or-fail",
+                    "insufficient-satisfactory-good",
+                    "US letter",
+                    "UK letter",
+                    "DE grade",
+                    "0-100",
+                    "0-10",
+                    "0.0-10.0",
+                    "referenceLevelRKTR",
+                    "referenceLevelERK",
+                ]
+            },
+            "pass_from": {"type": ["string", "null"]},
+            "variant": {"enum": [1, 2]},
+            "cut_score": {"type": "boolean"},
+            "assessor_required": {"type": "boolean"},
+            "versions": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["exam_version_id", "code", "max_raw_score"],
+                    "properties": {
+                        "exam_version_id": UUID,
+                        "code": {"type": "string"},
+                        "max_raw_score": {"type": "integer", "minimum": 0},
+                    },
+                },
+            },
+        },
+    },
+    "offerings.jsonl": {
+        "type": "object",
+        "required": ["offering_id", "component_id", "exam_version_id", "start", "end"],
+        "properties": {
+            "offering_id": UUID,
+            "component_id": UUID,
+            "exam_version_id": UUID,
+            "start": DATETIME,
+            "end": DATETIME,
+            "state": {"enum": ["active", "canceled"]},
+        },
+    },
+    "associations.jsonl": {
+        "type": "object",
+        "required": ["association_id", "offering_id", "student_id", "attempt"],
+        "properties": {
+            "association_id": UUID,
+            "offering_id": UUID,
+            "student_id": UUID,
+            "attempt": {"type": "integer", "minimum": 1},
+            "original_association_id": NULLABLE_UUID,
+            "state": {"enum": ["associated", "canceled", "finished"]},
+        },
+    },
+}
+_VALIDATORS = {name: jsonschema_rs.validator_for(schema) for name, schema in SCHEMAS.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class ExamVersion:
+    exam_version_id: str
+    component_id: str
+    code: str
+    max_raw_score: int
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    component_id: str
+    code: str
+    name: str
+    result_value_type: str
+    pass_from: str | None
+    variant: int
+    supplier: str
+    cut_score: bool
+    assessor_required: bool
+    college_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Offering:
+    offering_id: str
+    component_id: str
+    exam_version_id: str
+    name: str
+    start: str
+    end: str
+    sitting_date: date
+    end_date: date
+    state: str
+    period: str
+
+
+@dataclass(frozen=True, slots=True)
+class Association:
+    association_id: str
+    offering_id: str
+    student_id: str
+    attempt: int
+    original_association_id: str | None
+    state: str
+
+
+@dataclass
+class Planning:
+    """Everything KRS knows before results arrive; lookups are plain dicts."""
+
+    institution: dict[str, Any]
+    programmes: list[dict[str, Any]] = field(default_factory=list)
+    students: dict[str, dict[str, Any]] = field(default_factory=dict)
+    assessors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    components: dict[str, Component] = field(default_factory=dict)
+    exam_versions: dict[str, ExamVersion] = field(default_factory=dict)
+    offerings: dict[str, Offering] = field(default_factory=dict)
+    associations: dict[str, Association] = field(default_factory=dict)
+    digest: str = ""
+
+    @property
+    def closure_days(self) -> list[date]:
+        return [date.fromisoformat(d) for d in self.institution.get("closure_days", [])]
+
+    def calendar(self) -> WorkingDays:
+        return WorkingDays(self.closure_days)
+
+    @property
+    def policy_name(self) -> str | None:
+        return self.institution.get("policy")
+
+
+def _check(name: str, path: Path, line: int, obj: Any) -> None:
+    for err in _VALIDATORS[name].iter_errors(obj):
+        rule = "schema." + str(err.schema_path[-1]) if err.schema_path else "schema"
+        raise DataError(path, line, pointer_of(err.instance_path), rule, err.message)
+
+
+def _jsonl(path: Path, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                obj = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise DataError(path, lineno, "", "json-syntax", str(exc)) from None
+            _check(name, path, lineno, obj)
+            yield lineno, obj
+
+
+def load_planning(directory: str | Path) -> Planning:
+    """Load and cross-check ``planning/``; raises DataError on the first problem."""
+    root = Path(directory)
+    inst_path = root / "institution.json"
+    if not inst_path.is_file():
+        raise DataError(inst_path, None, "", "planning.missing-file", "institution.json not found")
+    digest = hashlib.sha256()
+    raw = inst_path.read_bytes()
+    digest.update(raw)
+    try:
+        institution = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise DataError(inst_path, None, "", "json-syntax", str(exc)) from None
+    _check("institution.json", inst_path, 1, institution)
+    plan = Planning(institution=institution)
+
+    def rows(name: str, required: bool = True) -> Iterator[tuple[Path, int, dict[str, Any]]]:
+        path = root / name
+        if not path.is_file():
+            if required:
+                raise DataError(path, None, "", "planning.missing-file", f"{name} not found")
+            return
+        digest.update(path.read_bytes())
+        for lineno, obj in _jsonl(path, name):
+            yield path, lineno, obj
+
+    for _p, _n, obj in rows("programmes.jsonl", required=False):
+        plan.programmes.append(obj)
+    for _p, _n, obj in rows("students.jsonl"):
+        plan.students[obj["student_id"]] = obj
+    for _p, _n, obj in rows("assessors.jsonl", required=False):
+        plan.assessors[obj["assessor_id"]] = obj
+    for _p, _n, obj in rows("components.jsonl"):
+        cid = obj["component_id"]
+        plan.components[cid] = Component(
+            cid,
+            obj["code"],
+            obj["name"],
+            obj["result_value_type"],
+            obj.get("pass_from"),
+            obj["variant"],
+            obj.get("supplier", "intern"),
+            obj["cut_score"],
+            obj.get("assessor_required", False),
+            obj.get("college_code", ""),
+        )
+        for v in obj["versions"]:
+            plan.exam_versions[v["exam_version_id"]] = ExamVersion(
+                v["exam_version_id"], cid, v["code"], v["max_raw_score"]
+            )
+    for path, lineno, obj in rows("offerings.jsonl"):
+        if obj["component_id"] not in plan.components:
+            raise DataError(
+                path,
+                lineno,
+                "/component_id",
+                "ref.unknown-component",
+                f"component {obj['component_id']} is not in components.jsonl",
+            )
+        version = plan.exam_versions.get(obj["exam_version_id"])
+        if version is None or version.component_id != obj["component_id"]:
+            raise DataError(
+                path,
+                lineno,
+                "/exam_version_id",
+                "ref.unknown-exam-version",
+                f"exam version {obj['exam_version_id']} is not a version of component {obj['component_id']}",
+            )
+        try:
+            start, end = parse_datetime(obj["start"]), parse_datetime(obj["end"])
+        except ValueError as exc:
+            raise DataError(path, lineno, "/start", "format.date-time", str(exc)) from None
+        plan.offerings[obj["offering_id"]] = Offering(
+            obj["offering_id"],
+            obj["component_id"],
+            obj["exam_version_id"],
+            obj.get("name", ""),
+            obj["start"],
+            obj["end"],
+            local_date(start),
+            local_date(end),
+            obj.get("state", "active"),
+            obj.get("period", ""),
+        )
+    for path, lineno, obj in rows("associations.jsonl"):
+        if obj["offering_id"] not in plan.offerings:
+            raise DataError(
+                path,
+                lineno,
+                "/offering_id",
+                "ref.unknown-offering",
+                f"offering {obj['offering_id']} is not in offerings.jsonl",
+            )
+        if obj["student_id"] not in plan.students:
+            raise DataError(
+                path,
+                lineno,
+                "/student_id",
+                "ref.unknown-student",
+                f"student {obj['student_id']} is not in students.jsonl",
+            )
+        plan.associations[obj["association_id"]] = Association(
+            obj["association_id"],
+            obj["offering_id"],
+            obj["student_id"],
+            obj["attempt"],
+            obj.get("original_association_id"),
+            obj.get("state", "associated"),
+        )
+    plan.digest = digest.hexdigest()
+    return plan

@@ -1,0 +1,156 @@
+"""Replay a simulator output folder into a store: messages and KRS events merged in time order.
+
+Both files are streamed (each is sorted by time); the clock advances at every day boundary, so a
+scenario year is processed in one pass without loading either file into memory. ``ingest_files``
+is the same path for ``oke ingest`` (a message file, optional events, optional ``--as-of``).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from datetime import date, datetime
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from oke_core.calendar import local_date, parse_datetime
+from oke_core.contract import Contract
+from oke_core.dataerrors import DataError
+from oke_core.ingest import IngestCounts, Ingestor
+from oke_core.planning import Planning, load_planning
+from oke_core.policy import Policy, load_policy
+from oke_core.store import Store
+
+MESSAGE, EVENT = 0, 1
+_EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+
+
+def _stream(
+    path: Path | None, kind: int, time_key: str
+) -> Iterator[tuple[datetime, int, int, dict[str, Any]]]:
+    """Items of one JSONL file; a broken message line becomes a ``body_text`` envelope (quarantined later)."""
+    if path is None or not path.is_file():
+        return
+    seq = count()
+    last = _EPOCH
+    with path.open("rb") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                if kind == EVENT:
+                    raise DataError(path, lineno, "", "json-syntax", str(exc)) from None
+                obj = None
+            if kind == MESSAGE and not (isinstance(obj, dict) and isinstance(obj.get("sent_at"), str)):
+                text = line.decode("utf-8", "replace").rstrip("\n")
+                mid = obj.get("message_id") if isinstance(obj, dict) else None
+                obj = {
+                    "message_id": mid if isinstance(mid, str) else f"{path.name}:{lineno}",
+                    "sent_at": last.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "body_text": text,
+                }
+            if not isinstance(obj, dict):
+                raise DataError(path, lineno, "", "jsonl.object", "each line must be a JSON object")
+            stamp = obj.get(time_key)
+            try:
+                moment = parse_datetime(stamp) if isinstance(stamp, str) else None
+            except ValueError:
+                moment = None
+            if moment is None:
+                if kind == EVENT:
+                    raise DataError(
+                        path,
+                        lineno,
+                        f"/{time_key}",
+                        "format.date-time",
+                        f"{time_key} {stamp!r} is not an RFC 3339 date-time",
+                    )
+                moment = last
+                obj["sent_at"] = last.strftime("%Y-%m-%dT%H:%M:%SZ")
+            last = max(last, moment)
+            yield (moment, kind, next(seq), obj)
+
+
+def merged(messages: Path | None, events: Path | None) -> Iterator[tuple[int, date, dict[str, Any]]]:
+    """(kind, Dutch day, item) for every message and event, in time order (messages first on ties)."""
+    streams = [_stream(messages, MESSAGE, "sent_at"), _stream(events, EVENT, "at")]
+    for moment, kind, _seq, obj in heapq.merge(*streams, key=lambda t: (t[0], t[1], t[2])):
+        yield kind, local_date(moment), obj
+
+
+def feed(
+    ing: Ingestor, messages: Path | None, events: Path | None, until: date | None = None
+) -> IngestCounts:
+    """Stream messages (batched through ``receive_many``) and events into ``ing``; returns the counts."""
+    counts = IngestCounts()
+    batch: list[dict[str, Any]] = []
+
+    def drain() -> None:
+        if batch:
+            counts.add(ing.receive_many(batch))
+            batch.clear()
+
+    for kind, day, obj in merged(messages, events):
+        if until is not None and day > until:
+            break
+        if kind == MESSAGE:
+            batch.append(obj)
+            if len(batch) >= ing.batch_size:
+                drain()
+        else:
+            drain()
+            before = (ing.counts.events, ing.counts.event_errors)
+            ing.apply_event(obj)
+            counts.events += ing.counts.events - before[0]
+            counts.event_errors += ing.counts.event_errors - before[1]
+    drain()
+    if until is not None:
+        ing.advance_to(until)
+    ing.flush()
+    return counts
+
+
+def replay(
+    store: Store,
+    sim_out_dir: str | Path,
+    policy: Policy,
+    until: date | None = None,
+    *,
+    planning: Planning | None = None,
+    contract: Contract | None = None,
+    ingestor: Ingestor | None = None,
+) -> IngestCounts:
+    """Process ``sim_out_dir`` (planning/, messages.jsonl, events.jsonl) up to and including ``until``."""
+    root = Path(sim_out_dir)
+    ing = ingestor or Ingestor(store, planning or load_planning(root / "planning"), policy, contract)
+    return feed(ing, root / "messages.jsonl", root / "events.jsonl", until)
+
+
+def ingest_files(
+    messages: Path,
+    planning_dir: Path,
+    *,
+    db: str | Path | None = None,
+    policy: str | Path | None = None,
+    events: Path | None = None,
+    as_of: date | None = None,
+    contract: Contract | None = None,
+) -> tuple[IngestCounts, str, str]:
+    """``oke ingest``: returns (counts, store URL, policy name). Raises DataError on unusable input."""
+    plan = load_planning(planning_dir)
+    pol = load_policy(policy or plan.policy_name or "beoordelen")
+    store = Store.open(db)
+    try:
+        ing = Ingestor(store, plan, pol, contract)
+        counts = feed(ing, messages, events)
+        if as_of is not None:
+            ing.advance_to(as_of)
+        ing.flush()
+    finally:
+        store.close()
+    return counts, store.url, pol.name

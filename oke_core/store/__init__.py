@@ -1,0 +1,261 @@
+"""The KRS store: SQLModel tables on SQLite (embedded default) or PostgreSQL (same code, by URL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+from sqlalchemy import Engine, Table, func, insert, select, text
+
+from oke_core.store import models
+from oke_core.store.engine import make_engine, normalise_url
+from oke_core.store.models import TABLES, SQLModel
+
+__all__ = ["Store", "models"]
+
+
+def dumps(obj: Any) -> str:
+    """Sorted-key compact JSON (deterministic text for the log and JSON columns)."""
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode()
+
+
+class Store:
+    """A handle on one KRS database. Reads are plain dict rows; writes come from the Ingestor."""
+
+    def __init__(self, engine: Engine, url: str, schema: str | None = None) -> None:
+        self.engine = engine
+        self.url = url
+        self.schema = schema
+
+    @classmethod
+    def open(cls, url: str | Path | None = None, *, schema: str | None = None, create: bool = True) -> Store:
+        """``None`` -> ``krs.sqlite`` in cwd; ``sqlite:///path``; ``postgresql+psycopg://...``.
+
+        ``schema`` (PostgreSQL only) puts the tables in their own schema, created if needed.
+        """
+        full = normalise_url(url)
+        if schema and full.startswith("postgresql"):
+            boot = make_engine(full)
+            with boot.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            boot.dispose()
+        store = cls(make_engine(full, schema), full, schema)
+        if create:
+            SQLModel.metadata.create_all(store.engine, tables=[m.__table__ for m in TABLES])
+        return store
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def drop_all(self) -> None:
+        SQLModel.metadata.drop_all(self.engine, tables=[m.__table__ for m in TABLES])
+
+    # -- planning ---------------------------------------------------------------------------
+    def load_planning(self, planning: Any) -> int:
+        """Insert the planning rows that are not in the store yet (idempotent); returns rows added."""
+        inst = planning.institution
+        tables: list[tuple[Table, str, list[dict[str, Any]]]] = [
+            (
+                models.Institution.__table__,
+                "institution_id",
+                [
+                    {
+                        "institution_id": inst["institution_id"],
+                        "name": inst["name"],
+                        "brin": inst.get("brin", ""),
+                        "policy": inst.get("policy", ""),
+                        "closure_days": dumps(inst.get("closure_days", [])),
+                        "year_start": _date(inst.get("year_start")),
+                        "year_end": _date(inst.get("year_end")),
+                    }
+                ],
+            ),
+            (
+                models.Student.__table__,
+                "student_id",
+                [
+                    {
+                        k: s.get(k, "")
+                        for k in (
+                            "student_id",
+                            "student_number",
+                            "given_name",
+                            "tussenvoegsel",
+                            "family_name",
+                            "email",
+                            "crebo",
+                            "cohort",
+                            "college_code",
+                        )
+                    }
+                    for s in planning.students.values()
+                ],
+            ),
+            (
+                models.Assessor.__table__,
+                "assessor_id",
+                [
+                    {k: a.get(k, "") for k in ("assessor_id", "assessor_code", "name", "college_code")}
+                    for a in planning.assessors.values()
+                ],
+            ),
+            (
+                models.ExamComponent.__table__,
+                "component_id",
+                [
+                    {
+                        "component_id": c.component_id,
+                        "code": c.code,
+                        "name": c.name,
+                        "college_code": c.college_code,
+                        "result_value_type": c.result_value_type,
+                        "pass_from": c.pass_from,
+                        "variant": c.variant,
+                        "supplier": c.supplier,
+                        "cut_score_required": c.cut_score,
+                        "assessor_required": c.assessor_required,
+                    }
+                    for c in planning.components.values()
+                ],
+            ),
+            (
+                models.ExamVersion.__table__,
+                "exam_version_id",
+                [
+                    {
+                        "exam_version_id": v.exam_version_id,
+                        "component_id": v.component_id,
+                        "code": v.code,
+                        "max_raw_score": v.max_raw_score,
+                    }
+                    for v in planning.exam_versions.values()
+                ],
+            ),
+            (
+                models.ExamSession.__table__,
+                "offering_id",
+                [
+                    {
+                        "offering_id": o.offering_id,
+                        "component_id": o.component_id,
+                        "exam_version_id": o.exam_version_id,
+                        "name": o.name,
+                        "start": o.start,
+                        "end": o.end,
+                        "sitting_date": o.sitting_date,
+                        "period": o.period,
+                        "state": o.state,
+                    }
+                    for o in planning.offerings.values()
+                ],
+            ),
+            (
+                models.Participation.__table__,
+                "association_id",
+                [
+                    {
+                        "association_id": a.association_id,
+                        "offering_id": a.offering_id,
+                        "student_id": a.student_id,
+                        "attempt": a.attempt,
+                        "original_association_id": a.original_association_id,
+                        "state": a.state,
+                    }
+                    for a in planning.associations.values()
+                ],
+            ),
+        ]
+        added = 0
+        with self.engine.begin() as conn:
+            for table, key, rows in tables:
+                have = {r[0] for r in conn.execute(select(table.c[key]))}
+                new = [r for r in rows if r[key] not in have]
+                for start in range(0, len(new), 5000):
+                    conn.execute(insert(table), new[start : start + 5000])
+                added += len(new)
+        return added
+
+    # -- reads ------------------------------------------------------------------------------
+    def rows(
+        self, model: type[SQLModel], order_by: Iterable[str] | None = None, **where: Any
+    ) -> Iterator[dict[str, Any]]:
+        """Stream rows of one table as dicts, in primary-key (or the given) order."""
+        table: Table = model.__table__  # type: ignore[attr-defined]
+        cols = list(order_by) if order_by else [c.name for c in table.primary_key.columns]
+        stmt = select(table).order_by(*(table.c[c] for c in cols))
+        for key, value in where.items():
+            stmt = stmt.where(table.c[key] == value)
+        with self.engine.connect() as conn:
+            for row in conn.execution_options(yield_per=2000).execute(stmt):
+                yield dict(row._mapping)
+
+    def result(self, association_id: str) -> dict[str, Any] | None:
+        return next(self.rows(models.Result, association_id=association_id), None)
+
+    def versions(self, association_id: str) -> list[dict[str, Any]]:
+        return list(self.rows(models.ResultVersion, association_id=association_id))
+
+    def log(self, association_id: str | None = None) -> Iterator[dict[str, Any]]:
+        if association_id is None:
+            return self.rows(models.OkeLogEntry)
+        return self.rows(models.OkeLogEntry, association_id=association_id)
+
+    def export_log(self, out: IO[bytes] | str | Path) -> int:
+        """Write the OKE-log as JSONL (sorted keys, ``detail`` as an object); returns lines written."""
+        if isinstance(out, (str, Path)):
+            with open(out, "wb") as fh:
+                return self.export_log(fh)
+        n = 0
+        for row in self.log():
+            if row["detail"] is not None:
+                row["detail"] = orjson.loads(row["detail"])
+            out.write(orjson.dumps(row, option=orjson.OPT_SORT_KEYS) + b"\n")
+            n += 1
+        return n
+
+    def export_quarantine(self, out: IO[bytes] | str | Path) -> int:
+        if isinstance(out, (str, Path)):
+            with open(out, "wb") as fh:
+                return self.export_quarantine(fh)
+        n = 0
+        for row in self.rows(models.QuarantineItem):
+            row["problems"] = orjson.loads(row["problems"])
+            out.write(orjson.dumps(row, option=orjson.OPT_SORT_KEYS) + b"\n")
+            n += 1
+        return n
+
+    def count(self, model: type[SQLModel], **where: Any) -> int:
+        table: Table = model.__table__  # type: ignore[attr-defined]
+        stmt = select(func.count()).select_from(table)
+        for key, value in where.items():
+            stmt = stmt.where(table.c[key] == value)
+        with self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def status_counts(self) -> dict[str, int]:
+        table = models.Result.__table__
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(table.c.status, func.count()).group_by(table.c.status))
+            return {status: int(n) for status, n in sorted(rows)}
+
+    def meta(self, key: str) -> str | None:
+        table = models.Meta.__table__
+        with self.engine.connect() as conn:
+            return conn.execute(select(table.c.value).where(table.c.key == key)).scalar_one_or_none()
+
+    def dump(self, exclude: Iterable[str] = ()) -> dict[str, list[dict[str, Any]]]:
+        """Every KRS table in primary-key order (used to compare a replayed store with the original)."""
+        skip = set(exclude)
+        return {m.__tablename__: list(self.rows(m)) for m in TABLES if m.__tablename__ not in skip}
+
+
+def _date(value: str | None) -> Any:
+    from datetime import date
+
+    return date.fromisoformat(value) if value else None

@@ -1,0 +1,142 @@
+"""`oke rehearse` as a user runs it: a subprocess, twice, with byte-identical files and exit code 0."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+FILES = [
+    "results.csv",
+    "oke_log.jsonl",
+    "quarantine.jsonl",
+    "compliance.json",
+    "compliance.md",
+    "summary.json",
+]
+COLUMNS = [
+    "association_id",
+    "student_number",
+    "component_code",
+    "exam_version",
+    "attempt",
+    "sitting_date",
+    "attendance",
+    "raw_score",
+    "max_raw_score",
+    "grade",
+    "status",
+    "provisional_since",
+    "cut_score_known_on",
+    "complaint_deadline",
+    "definitive_on",
+    "appeal_deadline",
+    "variant",
+]
+
+
+def _rehearse(out: Path, *extra: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "OKE_DB_URL"}
+    oke = Path(sys.executable).with_name("oke")
+    return subprocess.run(
+        [str(oke), "rehearse", "tiny", "--out", str(out), *extra],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    a, b = tmp_path_factory.mktemp("a") / "tiny", tmp_path_factory.mktemp("b") / "tiny"
+    return a, _rehearse(a), b, _rehearse(b)
+
+
+def test_exit_code_and_summary_printed(runs):
+    _, first, _, _ = runs
+    assert first.returncode == 0, first.stdout + first.stderr
+    for label in (
+        "messages received",
+        "applied",
+        "duplicates",
+        "quarantined",
+        "provisional",
+        "definitive",
+        "deadline breaches",
+    ):
+        assert label in first.stdout
+    assert "Traceback" not in first.stderr
+
+
+def test_same_seed_gives_identical_files(runs):
+    a, _, b, _ = runs
+    for name in FILES:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    assert str(a) not in (a / "summary.json").read_text()
+
+
+def test_files_satisfy_the_invariants(runs):
+    a, _, _, _ = runs
+    with (a / "results.csv").open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        assert reader.fieldnames[: len(COLUMNS)] == COLUMNS
+        rows = list(reader)
+    summary = json.loads((a / "summary.json").read_text())
+    counts = summary["counts"]
+    assert counts["messages"] == counts["applied"] + counts["duplicates"] + counts["quarantined"]
+    assert {r["status"] for r in rows} <= {"provisional", "definitive", "withdrawn", "quarantined"}
+    assert counts["definitive"] == sum(r["status"] == "definitive" for r in rows)
+    for r in rows:
+        if r["status"] == "definitive" and r["variant"] == "1" and r["cut_score_known_on"]:
+            assert r["cut_score_known_on"] <= r["definitive_on"]
+    quarantine = (a / "quarantine.jsonl").read_text().splitlines()
+    assert len(quarantine) == counts["quarantined"]
+    assert all(json.loads(line)["reason"] for line in quarantine)
+    log = [json.loads(line) for line in (a / "oke_log.jsonl").read_text().splitlines()]
+    assert sum(e["kind"] == "message" for e in log) == counts["messages"]
+    assert summary["all_checks_passed"] is True
+    assert "## Totalen" in (a / "compliance.md").read_text()
+
+
+def test_unknown_scenario_is_a_clear_error(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "OKE_DB_URL"}
+    oke = Path(sys.executable).with_name("oke")
+    done = subprocess.run(
+        [str(oke), "rehearse", "no-such-scenario", "--out", str(tmp_path)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "unknown scenario 'no-such-scenario'" in done.stderr and "tiny" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_invalid_scenario_names_file_line_and_field(tmp_path):
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "broken.yaml").write_text("seed: 7\ninstitution:\n  students: -3\n")
+    env = {k: v for k, v in os.environ.items() if k != "OKE_DB_URL"} | {"OKE_SCENARIO_DIR": str(scenarios)}
+    oke = Path(sys.executable).with_name("oke")
+    done = subprocess.run(
+        [str(oke), "rehearse", "broken", "--out", str(tmp_path / "out")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1
+    err = " ".join(done.stderr.split())
+    assert "broken.yaml:3" in err and "/institution/students" in err and "minimum" in err
+    assert "Traceback" not in done.stderr

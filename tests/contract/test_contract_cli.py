@@ -1,0 +1,174 @@
+"""`oke validate` as a user runs it: exit codes, formats, sources, envelopes, context, determinism."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+OKE = (
+    [str(ROOT / ".venv" / "bin" / "oke")]
+    if (ROOT / ".venv/bin/oke").exists()
+    else [sys.executable, "-m", "oke.cli"]
+)
+AID = "6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f"
+VALID = {
+    "associationType": "componentOfferingAssociation",
+    "result": {
+        "state": "in progress",
+        "resultDate": "2026-09-14",
+        "consumers": [{"consumerKey": "nl-test-admin", "attendance": "present"}],
+    },
+}
+SCORED = {
+    "associationType": "componentOfferingAssociation",
+    "result": {
+        "state": "completed",
+        "resultDate": "2026-09-21",
+        "score": "8",
+        "weight": 100,
+        "consumers": [{"consumerKey": "nl-test-admin", "attendance": "present"}],
+    },
+}
+
+
+def oke(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([*OKE, "validate", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def envelope(body: object = None, **extra: object) -> str:
+    env = {
+        "message_id": "m-1",
+        "sent_at": "2026-09-14T10:00:00Z",
+        "method": "PATCH",
+        "path": f"/associations/{AID}",
+        **extra,
+    }
+    if "body_text" not in extra:
+        env["body"] = body
+    return json.dumps(env)
+
+
+@pytest.fixture
+def stream(tmp_path: Path) -> Path:
+    path = tmp_path / "messages.jsonl"
+    path.write_text(
+        "\n".join(
+            [
+                envelope(VALID),
+                envelope(body_text='{"associationType": "componentOfferingAssociation",\n "result": {}'),
+                "",
+                json.dumps(VALID | {"associationType": "courseOfferingAssociation"}),
+                envelope(SCORED),
+            ]
+        )
+        + "\n"
+    )
+    return path
+
+
+def test_valid_file_exits_0(tmp_path: Path) -> None:
+    (tmp_path / "ok.json").write_text(json.dumps(VALID))
+    proc = oke(str(tmp_path / "ok.json"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip() == "1 message(s): 1 valid, 0 invalid; 0 error(s), 0 warning(s)"
+
+
+def test_jsonl_sources_have_line_numbers_and_blank_lines_are_skipped(stream: Path) -> None:
+    proc = oke("--format", "json", str(stream))
+    assert proc.returncode == 1
+    rows = json.loads(proc.stdout)
+    assert [r["source"] for r in rows] == [f"{stream}:{n}" for n in (1, 2, 4, 5)]
+    assert [r["valid"] for r in rows] == [True, False, False, True]
+    syntax = rows[1]["errors"][0]
+    assert (syntax["code"], syntax["pointer"], syntax["line"], syntax["column"]) == ("json-syntax", "", 2, 14)
+    assert rows[2]["errors"] == [
+        {"code": "schema.enum", "pointer": "/associationType", "message": rows[2]["errors"][0]["message"]}
+    ]
+
+
+def test_text_format_explains_each_problem(stream: Path) -> None:
+    proc = oke(str(stream))
+    assert proc.returncode == 1
+    assert f"{stream}:4: error: /associationType: [schema.enum]" in proc.stdout
+    assert "componentOfferingAssociation" in proc.stdout and "Fix:" in proc.stdout
+    assert f"{stream}:2: error: (whole body): [json-syntax]" in proc.stdout
+    assert proc.stdout.rstrip().endswith("4 message(s): 2 valid, 2 invalid; 2 error(s), 0 warning(s)")
+
+
+def test_junit_has_one_case_per_message(stream: Path) -> None:
+    proc = oke("--format", "junit", str(stream))
+    root = ET.fromstring(proc.stdout)
+    cases = root.findall("./testsuite/testcase")
+    assert [c.get("name") for c in cases] == [f"{stream}:{n}" for n in (1, 2, 4, 5)]
+    assert [c.find("failure") is not None for c in cases] == [False, True, True, False]
+    assert root.get("tests") == "4" and root.get("failures") == "2"
+
+
+def test_output_is_deterministic(stream: Path) -> None:
+    assert oke("--format", "json", str(stream)).stdout == oke("--format", "json", str(stream)).stdout
+
+
+def test_directory_is_read_recursively_in_sorted_order(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "z.json").write_text(json.dumps(VALID))
+    (tmp_path / "a.json").write_text("{")
+    (tmp_path / "notes.txt").write_text("not a message")
+    proc = oke("--format", "json", str(tmp_path))
+    assert [Path(r["source"]).name for r in json.loads(proc.stdout)] == ["a.json", "z.json"]
+
+
+def test_forced_flow(tmp_path: Path) -> None:
+    (tmp_path / "m.json").write_text(json.dumps(VALID))
+    rows = json.loads(oke("--format", "json", "--flow", "5", str(tmp_path / "m.json")).stdout)
+    assert rows[0]["flow"] == 5 and not rows[0]["valid"]
+    assert ("schema.required", "") in [(e["code"], e["pointer"]) for e in rows[0]["errors"]]
+
+
+@pytest.mark.parametrize("args", [["--flow", "6"], ["--format", "xml"], ["/does/not/exist.json"]])
+def test_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "m.json").write_text(json.dumps(VALID))
+    proc = oke(*args, *([str(tmp_path / "m.json")] if "/does/not/exist.json" not in args else []))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("oke validate: ") and "Traceback" not in proc.stderr
+
+
+def test_context_file_is_applied_and_checked(tmp_path: Path) -> None:
+    (tmp_path / "m.jsonl").write_text(
+        envelope(SCORED | {"result": SCORED["result"] | {"score": "goed"}}) + "\n"
+    )
+    ctx = tmp_path / "context.yaml"
+    ctx.write_text(
+        f"{AID}:\n  result_value_type: '0.0-10.0'\n  max_raw_score: 40\n  assessor_required: false\n"
+    )
+    rows = json.loads(oke("--format", "json", "--context", str(ctx), str(tmp_path / "m.jsonl")).stdout)
+    assert [(e["code"], e["pointer"]) for e in rows[0]["errors"]] == [("score-value-type", "/result/score")]
+    ctx.write_text(f"'*': {{}}\n{AID}:\n  result_value_type: '1.0-10.0'\n")
+    proc = oke("--context", str(ctx), str(tmp_path / "m.jsonl"))
+    assert proc.returncode == 2
+    assert f"{ctx}:2: /{AID}/result_value_type: '1.0-10.0' is not an OKE result value type" in proc.stderr
+
+
+def test_envelope_errors_are_reported_not_raised(tmp_path: Path) -> None:
+    (tmp_path / "m.jsonl").write_text(
+        json.dumps({"method": "GET", "path": "/associations/x", "body": VALID})
+        + "\n"
+        + json.dumps({"method": "PATCH", "path": "/associations/x", "body": VALID, "body_text": "{}"})
+        + "\n"
+        + json.dumps({"method": "PATCH", "path": "/associations/x", "body": [1]})
+        + "\n"
+    )
+    rows = json.loads(oke("--format", "json", str(tmp_path / "m.jsonl")).stdout)
+    assert [r["errors"][0]["code"] for r in rows] == ["envelope-invalid", "envelope-invalid", "json-syntax"]
+
+
+def test_help_lists_options() -> None:
+    proc = subprocess.run([*OKE, "validate", "--help"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    for option in ("--flow", "--format", "--context"):
+        assert option in proc.stdout

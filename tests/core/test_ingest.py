@@ -1,0 +1,290 @@
+"""Ingest: idempotency, order, corrections, quarantine and the accounting invariant (SQLite + PostgreSQL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from core_builders import (
+    EV_V1,
+    O_PF,
+    O_V1,
+    O_V2,
+    STUDENTS,
+    World,
+    assoc_id,
+    attendance_body,
+    env,
+    scored_body,
+    session_report_env,
+    text_env,
+)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from oke_core.ingest import Ingestor
+from oke_core.planning import load_planning
+from oke_core.policy import load_policy
+from oke_core.store import Store, models
+
+A = assoc_id(0, O_V1)
+B = assoc_id(1, O_V1)
+
+
+def test_same_message_twice_changes_nothing(make_ingestor, store: Store) -> None:
+    ing = make_ingestor()
+    msg = env("m1", "2026-09-16T11:00:00Z", A, scored_body(A))
+    assert ing.receive(msg).status == "applied"
+    ing.flush()
+    before = store.dump(exclude=("oke_log", "krs_meta"))
+    again = ing.receive(msg)
+    ing.flush()
+    assert again.status == "duplicate"
+    assert store.dump(exclude=("oke_log", "krs_meta")) == before
+    log = list(store.log(A))
+    assert [e["after"] for e in log if e["kind"] == "message"] == ["applied", "duplicate"]
+
+
+def test_duplicate_detected_across_batches_and_restarts(make_ingestor, store, planning, contract) -> None:
+    ing = make_ingestor(batch_size=2)
+    msgs = [
+        env(f"m{i}", f"2026-09-16T11:0{i}:00Z", assoc_id(i, O_V1), scored_body(assoc_id(i, O_V1)))
+        for i in range(3)
+    ]
+    counts = ing.receive_many(msgs)
+    assert (counts.received, counts.applied, counts.duplicates) == (3, 3, 0)
+    fresh = Ingestor(store, planning, load_policy("eduarte"), contract)  # a new process on the same store
+    counts = fresh.receive_many(msgs + msgs[:1])
+    assert (counts.received, counts.applied, counts.duplicates) == (4, 0, 4)
+    assert store.count(models.ResultVersion) == 3
+
+
+def test_late_attendance_never_overwrites_completed_result(make_ingestor, store) -> None:
+    ing = make_ingestor()
+    ing.receive(env("m-score", "2026-09-16T11:00:00Z", A, scored_body(A, raw=45)))
+    outcome = ing.receive(env("m-att", "2026-09-17T09:00:00Z", A, attendance_body(A)))
+    ing.flush()
+    assert (outcome.status, outcome.reason) == ("applied", "late-attendance-ignored")
+    result = store.result(A)
+    assert result["result_state"] == "completed" and result["raw_score"] == 45
+    assert result["current_version"] == 1 and result["versions"] == 2
+    versions = store.versions(A)
+    assert [v["disposition"] for v in versions] == ["current", "ignored-out-of-order"]
+
+
+def test_correction_becomes_new_version_and_keeps_the_old(make_ingestor, store) -> None:
+    ing = make_ingestor()
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", A, scored_body(A, raw=20, score="4.0")))
+    out = ing.receive(env("m2", "2026-09-18T11:00:00Z", A, scored_body(A, raw=50, score="8.5")))
+    ing.flush()
+    assert (out.status, out.reason, out.version) == ("applied", "correction", 2)
+    result = store.result(A)
+    assert result["current_version"] == 2 and result["raw_score"] == 50 and result["corrections"] == 1
+    assert [v["raw_score"] for v in store.versions(A)] == [20, 50]
+    assert '"rawScore":20' in store.versions(A)[0]["body_text"]
+
+
+def test_same_content_under_new_message_id_is_a_duplicate(make_ingestor) -> None:
+    ing = make_ingestor()
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", A, scored_body(A)))
+    out = ing.receive(env("m1-resent", "2026-09-16T12:00:00Z", A, scored_body(A)))
+    assert (out.status, out.reason) == ("duplicate", "same-content")
+
+
+def test_result_for_cancelled_association_is_accepted(tmp_path: Path, store_factory, contract) -> None:
+    root = World().write(tmp_path / "p")
+    lines = (root / "associations.jsonl").read_bytes().splitlines()
+    rows = [orjson.loads(x) for x in lines]
+    for r in rows:
+        r["state"] = "canceled"
+    (root / "associations.jsonl").write_bytes(b"\n".join(orjson.dumps(r) for r in rows) + b"\n")
+    ing = Ingestor(store_factory("c"), load_planning(root), load_policy("eduarte"), contract)
+    assert ing.receive(env("m1", "2026-09-16T11:00:00Z", A, scored_body(A))).status == "applied"
+
+
+def test_quarantine_reasons_keep_original_text_and_problems(make_ingestor, store) -> None:
+    ing = make_ingestor()
+    unknown = "00000000-0000-4000-8000-999999999999"
+    broken = '{"associationType": "componentOfferingAssociation", "result": {"state": "completed",}'
+    bad = scored_body(A)
+    del bad["result"]["resultDate"]
+    cases = {
+        "json-syntax": text_env("q1", "2026-09-16T11:00:00Z", A, broken),
+        "invalid": env("q2", "2026-09-16T11:00:00Z", A, bad),
+        "unknown-association": env("q3", "2026-09-16T11:00:00Z", unknown, scored_body(A)),
+        "wrong-student": env("q4", "2026-09-16T11:00:00Z", A, scored_body(A, person=STUDENTS[3])),
+        "wrong-component": env("q5", "2026-09-16T11:00:00Z", A, scored_body(A, offering=O_V2)),
+        "unknown-offering": session_report_env("q6", "2026-09-16T11:00:00Z", unknown, "brand"),
+    }
+    for reason, msg in cases.items():
+        out = ing.receive(msg)
+        assert (out.status, out.reason) == ("quarantined", reason)
+    ing.flush()
+    rows = {r["reason"]: r for r in store.rows(models.QuarantineItem)}
+    assert set(rows) == set(cases)
+    assert rows["json-syntax"]["body_text"] == broken
+    problems = orjson.loads(rows["invalid"]["problems"])
+    assert any(p["pointer"] == "/result" and "resultDate" in p["message"] for p in problems)
+    assert orjson.loads(rows["wrong-student"]["problems"])[0]["pointer"] == "/person"
+    assert store.result(A) is None
+
+
+def test_quarantined_message_is_applied_after_planning_arrives(tmp_path, store_factory, contract) -> None:
+    partial = load_planning(World(drop_associations={B}).write(tmp_path / "partial"))
+    full = load_planning(World().write(tmp_path / "full"))
+    store = store_factory("q")
+    ing = Ingestor(store, partial, load_policy("eduarte"), contract)
+    counts = ing.receive_many(
+        [
+            env("m1", "2026-09-16T11:00:00Z", B, scored_body(B)),
+            env("m2", "2026-09-16T11:00:00Z", A, scored_body(A)),
+        ]
+    )
+    assert counts.quarantined == {"unknown-association": 1} and counts.applied == 1
+    assert ing.reprocess_quarantine().quarantined == {"unknown-association": 1}  # still unknown
+    added = ing.extend_planning(full)
+    assert added["associations"] == 1
+    again = ing.reprocess_quarantine()
+    assert (again.received, again.applied, again.quarantined_total) == (1, 1, 0)
+    assert store.result(B)["status"] == "complaint_window"
+    assert [r["status"] for r in store.rows(models.QuarantineItem)] == ["released"]
+    redelivered = ing.receive(env("m1", "2026-09-16T11:00:00Z", B, scored_body(B)))
+    assert redelivered.status == "duplicate"
+
+
+def test_session_report_is_stored_and_blocks_establishment_under_eduarte(make_ingestor, store) -> None:
+    ing = make_ingestor("eduarte")
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", A, scored_body(A)))
+    ing.receive(session_report_env("sr1", "2026-09-16T12:00:00Z", O_V1, "Brandalarm om 10:15"))
+    ing.apply_event(
+        {
+            "event_id": "e1",
+            "at": "2026-09-20T08:00:00Z",
+            "type": "cut_score_released",
+            "exam_version_id": EV_V1,
+            "cut_score": 30,
+            "released_by": "examencommissie",
+        }
+    )
+    from datetime import date
+
+    ing.advance_to(date(2026, 11, 30))
+    ing.flush()
+    assert store.result(A)["status"] == "exception_open"
+    [report] = list(store.rows(models.SessionReport))
+    assert report["irregularities"] == "Brandalarm om 10:15" and "pv.pdf" in report["documents"]
+    ing.apply_event(
+        {
+            "event_id": "e2",
+            "at": "2026-12-01T08:00:00Z",
+            "type": "exception_approved",
+            "offering_id": O_V1,
+            "decided_by": "examencommissie",
+        }
+    )
+    ing.flush()
+    assert store.result(A)["status"] in ("definitive", "appeal_window")
+
+
+def test_unforeseen_extra_attempt_put_is_accepted(make_ingestor, store) -> None:
+    ing = make_ingestor()
+    new_id = "00000000-0000-4000-8000-000000000777"
+    body = scored_body(A)
+    body["result"]["consumers"][0]["executedOfferingName"] = "Zitting 0"
+    body.update(
+        associationId=new_id,
+        role="student",
+        state="associated",
+        consumers=[{"consumerKey": "nl-test-admin", "attempt": 2, "orgAssociationId": A}],
+    )
+    out = ing.receive(
+        {
+            "message_id": "x1",
+            "sent_at": "2026-10-01T10:00:00Z",
+            "method": "PUT",
+            "path": f"/associations/{new_id}",
+            "body": body,
+        }
+    )
+    ing.flush()
+    assert out.status == "applied", out
+    assert store.result(new_id)["attempt"] == 2
+    assert next(store.rows(models.Participation, association_id=new_id))["original_association_id"] == A
+
+
+def test_envelope_without_message_id_or_path_is_quarantined_not_lost(make_ingestor) -> None:
+    ing = make_ingestor()
+    out = ing.receive(
+        {"sent_at": "2026-09-16T11:00:00Z", "method": "PATCH", "path": "/nowhere", "body": scored_body(A)}
+    )
+    assert (out.status, out.reason) == ("quarantined", "invalid")
+    assert ing.counts.balanced
+
+
+KINDS = [
+    "attendance",
+    "scored",
+    "correction",
+    "duplicate",
+    "broken",
+    "invalid",
+    "unknown",
+    "wrong-student",
+    "wrong-component",
+    "report",
+]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(KINDS),
+            st.integers(0, 3),
+            st.sampled_from([O_V1, O_V2, O_PF]),
+            st.integers(0, 60),
+            st.integers(0, 5),
+        ),
+        max_size=40,
+    )
+)
+def test_received_equals_applied_plus_duplicates_plus_quarantined(
+    store_factory, planning, contract, plan
+) -> None:
+    store = store_factory(f"h{abs(hash(str(plan))) % 10**8}")
+    ing = Ingestor(store, planning, load_policy("eduarte"), contract, batch_size=7)
+    msgs = []
+    for i, (kind, student, offering, raw, day) in enumerate(plan):
+        aid = assoc_id(student, offering)
+        at = f"2026-09-{15 + day:02d}T1{i % 10}:00:00Z"
+        body = (
+            scored_body(aid, raw=raw, score="7.0")
+            if offering != O_PF
+            else scored_body(aid, raw=min(raw, 10), max_raw=10, score="passed")
+        )
+        if kind == "attendance":
+            msgs.append(env(f"m{i}", at, aid, attendance_body(aid)))
+        elif kind in ("scored", "correction"):
+            msgs.append(env(f"m{i}", at, aid, body))
+        elif kind == "duplicate" and msgs:
+            msgs.append(msgs[-1])
+        elif kind == "broken":
+            msgs.append(text_env(f"m{i}", at, aid, '{"result": '))
+        elif kind == "invalid":
+            body["result"]["state"] = "done"
+            msgs.append(env(f"m{i}", at, aid, body))
+        elif kind == "unknown":
+            msgs.append(env(f"m{i}", at, "00000000-0000-4000-8000-000000099999", body))
+        elif kind == "wrong-student":
+            msgs.append(env(f"m{i}", at, aid, scored_body(aid, person=STUDENTS[(student + 1) % 4])))
+        elif kind == "wrong-component":
+            msgs.append(env(f"m{i}", at, aid, scored_body(aid, offering=O_V2 if offering != O_V2 else O_V1)))
+        else:
+            msgs.append(session_report_env(f"m{i}", at, offering, "storing"))
+    counts = ing.receive_many(msgs)
+    assert counts.received == len(msgs)
+    assert counts.received == counts.applied + counts.duplicates + counts.quarantined_total
+    log_outcomes = [e["after"] for e in store.log() if e["kind"] == "message"]
+    assert len(log_outcomes) == len(msgs)
+    assert log_outcomes.count("quarantined") == store.count(models.QuarantineItem) == counts.quarantined_total
+    assert log_outcomes.count("duplicate") == counts.duplicates

@@ -1,0 +1,283 @@
+"""Lifecycle under both policy presets: windows, cut score, complaints, appeals, establishment rules."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import orjson
+import pytest
+from core_builders import EV_V1, O_PF, O_V1, O_V2, assoc_id, env, scored_body
+
+from oke_core.lifecycle import ALLOWED, IllegalTransition, Status, check_transition
+from oke_core.store import Store
+
+A = assoc_id(0, O_V1)
+V2 = assoc_id(0, O_V2)
+PF = assoc_id(0, O_PF)
+
+
+def cut(ing, at: str, value: int = 30, eid: str = "c1") -> None:
+    ing.apply_event(
+        {
+            "event_id": eid,
+            "at": at,
+            "type": "cut_score_released",
+            "exam_version_id": EV_V1,
+            "cut_score": value,
+            "released_by": "examencommissie",
+        }
+    )
+
+
+def transitions(store: Store, aid: str) -> list[tuple[str | None, str | None, str | None, str]]:
+    return [
+        (e["before"], e["after"], e["rule"], e["at"][:10])
+        for e in store.log(aid)
+        if e["kind"] == "transition"
+    ]
+
+
+def test_eduarte_timeline_window_establishment_appeal_closed(make_ingestor, store) -> None:
+    ing = make_ingestor("eduarte")
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", A, scored_body(A, raw=40)))
+    cut(ing, "2026-09-18T09:00:00Z")
+    ing.advance_to(date(2026, 12, 31))
+    ing.flush()
+    r = store.result(A)
+    # sitting Mon 14 Sep 2026; closure day 19 Oct 2026 counts as a non-working day
+    assert r["complaint_deadline"] == date(2026, 9, 30)  # 10 working days after 16 Sep
+    assert r["establishment_due"] == date(2026, 10, 27)  # 30 working days after 14 Sep, skipping 19 Oct
+    assert (r["definitive_on"], r["definitive_rule"], r["definitive_by"]) == (
+        date(2026, 10, 27),
+        "fixed_working_days_after_sitting",
+        "examenadministratie",
+    )
+    assert r["appeal_deadline"] == date(2026, 11, 10) and r["closed_on"] == date(2026, 11, 11)
+    assert r["grade"] == "7.0" and r["passed"] is True and r["status"] == "closed"
+    steps = [(b, a) for b, a, _rule, _at in transitions(store, A)]
+    assert steps == [
+        (None, "provisional"),
+        ("provisional", "complaint_window"),
+        ("complaint_window", "provisional"),
+        ("provisional", "definitive"),
+        ("definitive", "appeal_window"),
+        ("appeal_window", "closed"),
+    ]
+    establish = next(e for e in store.log(A) if e["after"] == "definitive")
+    checks = orjson.loads(establish["detail"])["checks"]
+    assert all(c["ok"] for c in checks) and {c["rule"] for c in checks} >= {
+        "right-student",
+        "complaint-window-closed",
+        "cut-score-known",
+        "no-open-complaint",
+        "establishment-date",
+    }
+
+
+def test_beoordelen_stays_provisional_until_cut_score(make_ingestor, store) -> None:
+    ing = make_ingestor("beoordelen")
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", A, scored_body(A, raw=20)))
+    ing.advance_to(date(2026, 11, 1))
+    ing.flush()
+    assert store.result(A)["status"] == "awaiting_cut_score" and store.result(A)["grade"] is None
+    cut(ing, "2026-11-02T09:00:00Z", 30)
+    ing.flush()
+    r = store.result(A)
+    assert (r["status"], r["grade"], r["passed"], r["definitive_rule"]) == (
+        "definitive",
+        "4.0",
+        False,
+        "after_cut_score",
+    )
+    assert r["cut_score_known_on"] == date(2026, 11, 2)
+
+
+def test_invalid_cut_score_is_logged_and_result_stays_provisional(make_ingestor, store) -> None:
+    ing = make_ingestor("beoordelen")
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", A, scored_body(A)))
+    cut(ing, "2026-09-20T09:00:00Z", 99)
+    ing.flush()
+    assert store.result(A)["status"] == "awaiting_cut_score"
+    errors = [e for e in store.log() if e["kind"] == "error"]
+    assert errors and errors[0]["rule"] == "cut-score-valid" and "outside 0..60" in errors[0]["reason"]
+    assert ing.counts.event_errors == 1
+
+
+def test_variant2_final_result_is_the_suppliers_establishment(make_ingestor, store) -> None:
+    ing = make_ingestor("beoordelen")
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", V2, scored_body(V2, score="6.2", final=False)))
+    ing.flush()
+    assert store.result(V2)["status"] == "provisional"
+    ing.receive(env("m2", "2026-09-25T11:00:00Z", V2, scored_body(V2, score="6.4", final=True)))
+    ing.flush()
+    r = store.result(V2)
+    assert (r["status"], r["grade"], r["definitive_rule"], r["definitive_by"]) == (
+        "definitive",
+        "6.4",
+        "supplier_final",
+        "examenleverancier",
+    )
+
+
+def test_open_complaint_blocks_and_upheld_complaint_restarts_window(make_ingestor, store) -> None:
+    ing = make_ingestor("eduarte")
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", A, scored_body(A, raw=25)))
+    cut(ing, "2026-09-17T09:00:00Z")
+    ing.apply_event(
+        {
+            "event_id": "k1",
+            "at": "2026-09-21T10:00:00Z",
+            "type": "complaint_filed",
+            "case_id": "K1",
+            "association_id": A,
+            "reason": "vraag 7 onterecht fout",
+        }
+    )
+    ing.advance_to(date(2026, 11, 2))  # past the establishment date: still blocked
+    ing.flush()
+    assert store.result(A)["status"] == "complaint_open"
+    ing.apply_event(
+        {
+            "event_id": "k2",
+            "at": "2026-11-03T10:00:00Z",
+            "type": "complaint_decided",
+            "case_id": "K1",
+            "outcome": "upheld",
+            "decided_by": "examencommissie",
+        }
+    )
+    ing.advance_to(date(2026, 11, 5))
+    ing.flush()
+    assert store.result(A)["status"] == "provisional"  # waits for the corrected result
+    ing.receive(env("m2", "2026-11-06T11:00:00Z", A, scored_body(A, raw=31)))
+    ing.flush()
+    r = store.result(A)
+    assert r["status"] == "complaint_window" and r["corrections"] == 1 and r["grade"] == "5.7"
+    assert r["complaint_deadline"] == date(2026, 11, 20)
+    ing.advance_to(date(2026, 11, 23))
+    ing.flush()
+    assert store.result(A)["definitive_on"] == date(2026, 11, 23)  # first working day after the window
+
+
+def test_appeal_upheld_reopens_and_correction_is_reestablished(make_ingestor, store) -> None:
+    ing = make_ingestor("eduarte")
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", A, scored_body(A, raw=25)))
+    cut(ing, "2026-09-17T09:00:00Z")
+    ing.advance_to(date(2026, 10, 28))
+    ing.apply_event(
+        {
+            "event_id": "a1",
+            "at": "2026-10-29T10:00:00Z",
+            "type": "appeal_filed",
+            "case_id": "B1",
+            "association_id": A,
+        }
+    )
+    ing.flush()
+    assert store.result(A)["status"] == "appeal_open"
+    ing.apply_event(
+        {
+            "event_id": "a2",
+            "at": "2026-12-01T10:00:00Z",
+            "type": "appeal_decided",
+            "case_id": "B1",
+            "outcome": "upheld",
+            "decided_by": "CBE",
+        }
+    )
+    ing.receive(env("m2", "2026-12-02T11:00:00Z", A, scored_body(A, raw=35)))
+    ing.flush()
+    r = store.result(A)
+    assert r["status"] == "complaint_window" and r["current_version"] == 2
+    kinds = [a for _b, a, _r, _at in transitions(store, A)]
+    assert "corrected" in kinds
+
+
+def test_correction_after_definitive_held_under_eduarte_reopened_under_beoordelen(
+    make_ingestor, store
+) -> None:
+    ing = make_ingestor("eduarte")
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", A, scored_body(A, raw=40)))
+    cut(ing, "2026-09-17T09:00:00Z")
+    ing.advance_to(date(2026, 10, 28))
+    out = ing.receive(env("m2", "2026-10-29T11:00:00Z", A, scored_body(A, raw=10)))
+    ing.flush()
+    r = store.result(A)
+    assert out.reason == "correction-held" and r["current_version"] == 1 and r["held_version"] == 2
+    assert r["status"] == "appeal_window"
+
+
+def test_correction_after_definitive_reopens_under_beoordelen(make_ingestor, store) -> None:
+    ing = make_ingestor("beoordelen")
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", A, scored_body(A, raw=40)))
+    cut(ing, "2026-09-17T09:00:00Z")
+    ing.receive(env("m2", "2026-09-29T11:00:00Z", A, scored_body(A, raw=10)))
+    ing.flush()
+    r = store.result(A)
+    assert (r["status"], r["current_version"], r["grade"]) == ("definitive", 2, "2.5")
+    assert [a for _b, a, _r, _at in transitions(store, A)][-2:] == ["corrected", "definitive"]
+
+
+def test_early_establishment_skips_the_waiting_but_not_the_cut_score(make_ingestor, store) -> None:
+    ing = make_ingestor("eduarte")
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", A, scored_body(A)))
+    ing.apply_event(
+        {
+            "event_id": "x",
+            "at": "2026-09-17T09:00:00Z",
+            "type": "early_establishment",
+            "association_id": A,
+            "decided_by": "examencommissie",
+        }
+    )
+    ing.flush()
+    assert store.result(A)["status"] == "awaiting_cut_score"
+    cut(ing, "2026-09-18T09:00:00Z")
+    ing.flush()
+    r = store.result(A)
+    assert (r["status"], r["definitive_on"], r["definitive_rule"]) == (
+        "appeal_window",
+        date(2026, 9, 18),
+        "early_establishment",
+    )
+
+
+def test_complaint_after_establishment_is_an_error_not_a_silent_change(make_ingestor, store) -> None:
+    ing = make_ingestor("beoordelen")
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", PF, scored_body(PF, raw=8, max_raw=10, score="passed")))
+    ing.apply_event(
+        {
+            "event_id": "k",
+            "at": "2026-09-20T10:00:00Z",
+            "type": "complaint_filed",
+            "case_id": "K9",
+            "association_id": PF,
+        }
+    )
+    ing.flush()
+    assert store.result(PF)["status"] == "definitive"
+    [err] = [e for e in store.log(PF) if e["kind"] == "error"]
+    assert err["rule"] == "illegal-transition" and (err["before"], err["after"]) == (
+        "definitive",
+        "complaint_open",
+    )
+
+
+def test_marking_and_import_deadlines(make_ingestor, store) -> None:
+    ing = make_ingestor("beoordelen")
+    # marked Mon 28 Sep (10 working days after the sitting: late), received Thu 1 Oct (3 working days: late)
+    ing.receive(env("m1", "2026-10-01T11:00:00Z", A, scored_body(A, result_date="2026-09-28")))
+    ing.flush()
+    r = store.result(A)
+    assert r["marking_deadline"] == date(2026, 9, 21) and r["marking_late"] is True
+    assert r["import_deadline"] == date(2026, 9, 30) and r["import_late"] is True
+
+
+@pytest.mark.parametrize("before", sorted(ALLOWED))
+def test_transition_table_is_closed(before: str) -> None:
+    for after in Status:
+        if after in ALLOWED[before]:
+            check_transition(before, after)
+        else:
+            with pytest.raises(IllegalTransition):
+                check_transition(before, after)

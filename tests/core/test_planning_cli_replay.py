@@ -1,0 +1,153 @@
+"""Planning loader errors, `oke ingest` end to end, and replay of a simulator-style output folder."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import orjson
+import pytest
+from core_builders import EV_V1, O_V1, World, assoc_id, attendance_body, env, scored_body, text_env
+
+from oke_core.dataerrors import DataError
+from oke_core.planning import load_planning
+from oke_core.policy import load_policy
+from oke_core.replay import replay
+from oke_core.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+A, B = assoc_id(0, O_V1), assoc_id(1, O_V1)
+
+
+def write_out(tmp: Path) -> Path:
+    out = tmp / "out"
+    World().write(out / "planning")
+    msgs = [
+        env("m1", "2026-09-14T11:00:00Z", A, attendance_body(A)),
+        env("m2", "2026-09-16T11:00:00Z", A, scored_body(A, raw=45)),
+        env("m2", "2026-09-16T11:00:00Z", A, scored_body(A, raw=45)),
+        env("m3", "2026-09-17T11:00:00Z", B, scored_body(B, raw=10)),
+        text_env("m4", "2026-09-18T11:00:00Z", B, "{broken"),
+        env("m5", "2026-09-18T12:00:00Z", "00000000-0000-4000-8000-000000000999", scored_body(B)),
+    ]
+    (out / "messages.jsonl").write_bytes(
+        b"".join(orjson.dumps(m) + b"\n" for m in msgs) + b"not json at all\n"
+    )
+    events = [
+        {
+            "event_id": "e1",
+            "at": "2026-09-21T09:00:00Z",
+            "type": "cut_score_released",
+            "exam_version_id": EV_V1,
+            "cut_score": 30,
+            "released_by": "examencommissie",
+        }
+    ]
+    (out / "events.jsonl").write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    return out
+
+
+def test_planning_errors_name_file_line_and_pointer(tmp_path: Path) -> None:
+    root = World().write(tmp_path / "p")
+    lines = (root / "associations.jsonl").read_text().splitlines()
+    row = orjson.loads(lines[2])
+    row["attempt"] = 0
+    lines[2] = orjson.dumps(row).decode()
+    (root / "associations.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError) as exc:
+        load_planning(root)
+    assert (Path(exc.value.file).name, exc.value.line, exc.value.pointer, exc.value.rule) == (
+        "associations.jsonl",
+        3,
+        "/attempt",
+        "schema.minimum",
+    )
+    row["attempt"], row["student_id"] = 1, "nobody"
+    lines[2] = orjson.dumps(row).decode()
+    (root / "associations.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=r"associations.jsonl:3: /student_id: .* \[ref.unknown-student\]"):
+        load_planning(root)
+
+
+def test_replay_merges_messages_and_events_by_time(tmp_path: Path, store_factory) -> None:
+    out = write_out(tmp_path)
+    store = store_factory("r")
+    counts = replay(store, out, load_policy("beoordelen"), until=date(2026, 12, 31))
+    assert (counts.received, counts.applied, counts.duplicates) == (7, 3, 1)
+    assert counts.quarantined == {"json-syntax": 2, "unknown-association": 1} and counts.events == 1
+    assert store.result(A)["status"] == "definitive" and store.result(A)["grade"] == "7.8"
+    assert store.meta("clock") == "2026-12-31"
+
+
+def test_replay_until_stops_before_later_items(tmp_path: Path, store_factory) -> None:
+    out = write_out(tmp_path)
+    store = store_factory("u")
+    counts = replay(store, out, load_policy("beoordelen"), until=date(2026, 9, 16))
+    assert counts.received == 3 and counts.events == 0
+    assert store.result(A)["status"] == "awaiting_cut_score"
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "oke.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "COLUMNS": "120"},
+        timeout=120,
+    )
+
+
+def test_cli_ingest_prints_counts_and_exits_zero_with_quarantine(tmp_path: Path) -> None:
+    out = write_out(tmp_path)
+    res = run_cli(
+        "ingest",
+        str(out / "messages.jsonl"),
+        "--planning",
+        str(out / "planning"),
+        "--as-of",
+        "2026-12-31",
+        "--json",
+        cwd=tmp_path,
+    )
+    assert res.returncode == 0, res.stderr
+    data = orjson.loads(res.stdout)
+    assert (data["received"], data["applied"], data["duplicates"], data["quarantined_total"]) == (7, 3, 1, 3)
+    assert data["policy"] == "eduarte" and data["events"] == 1  # from institution.json; events.jsonl beside
+    store = Store.open(tmp_path / "krs.sqlite", create=False)
+    assert store.result(A)["status"] == "closed"
+    store.close()
+    table = run_cli(
+        "ingest",
+        str(out / "messages.jsonl"),
+        "--planning",
+        str(out / "planning"),
+        "--db",
+        str(tmp_path / "second.sqlite"),
+        "--policy",
+        "beoordelen",
+        cwd=tmp_path,
+    )
+    assert table.returncode == 0 and "json-syntax" in table.stdout and "quarantined" in table.stdout
+
+
+def test_cli_ingest_bad_input_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    out = write_out(tmp_path)
+    (out / "planning" / "offerings.jsonl").write_text('{"offering_id": 1}\n')
+    res = run_cli("ingest", str(out / "messages.jsonl"), "--planning", str(out / "planning"), cwd=tmp_path)
+    assert res.returncode == 2
+    assert "offerings.jsonl:1: /: " in res.stderr and "[schema.required]" in res.stderr
+    assert "Traceback" not in res.stderr + res.stdout
+    out = write_out(tmp_path / "fresh")
+    res = run_cli(
+        "ingest",
+        str(out / "messages.jsonl"),
+        "--planning",
+        str(out / "planning"),
+        "--policy",
+        "nope",
+        cwd=tmp_path,
+    )
+    assert res.returncode == 2 and "[policy.not-found]" in res.stderr and "Traceback" not in res.stderr

@@ -1,0 +1,243 @@
+"""The receiving side of flows 3 and 4 over real HTTP: answers, errors and what lands in the store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from http_support import (
+    ASSOCIATIONS,
+    CANCELED,
+    OFFERING,
+    OFFERING_EMPTY,
+    STUDENTS,
+    UNKNOWN,
+    attendance,
+    scored,
+)
+
+from oke.http.app import ServerConfig
+from oke_core.store import models
+
+
+def test_valid_result_is_200_with_dutch_and_english_message(server):
+    resp = server.patch(f"/associations/{ASSOCIATIONS[0]}", scored())
+    assert resp.status_code == 200, resp.text
+    languages = [m["language"] for m in resp.json()["message"]]
+    assert languages == ["nl-NL", "en-GB"]
+    assert server.store.count(models.ResultVersion, association_id=ASSOCIATIONS[0]) == 1
+
+
+def test_plain_application_json_is_accepted_too(server):
+    resp = server.patch(f"/associations/{ASSOCIATIONS[0]}", scored(), **{"Content-Type": "application/json"})
+    assert resp.status_code == 200
+
+
+def test_other_media_type_is_415(server):
+    resp = server.patch(f"/associations/{ASSOCIATIONS[0]}", scored(), **{"Content-Type": "text/plain"})
+    assert resp.status_code == 415
+    assert resp.headers["content-type"] == "application/problem+json"
+
+
+def test_broken_json_is_400_with_line_and_column(server):
+    broken = '{\n  "associationType": "componentOfferingAssociation",\n  "result": {"state": "completed",}\n}'
+    resp = server.patch(f"/associations/{ASSOCIATIONS[0]}", broken)
+    assert resp.status_code == 400
+    assert resp.headers["content-type"] == "application/problem+json"
+    problem = resp.json()
+    assert problem["status"] == "400" and problem["title"]
+    assert "line 3" in problem["detail"] and "column" in problem["detail"]
+    assert problem["errors"][0]["code"] == "json-syntax"
+    assert problem["errors"][0]["line"] == 3
+    # nothing is lost: the raw text is in quarantine with its reason
+    assert server.store.count(models.QuarantineItem, reason="json-syntax") == 1
+
+
+def test_invalid_field_is_400_naming_pointer_and_rule(server):
+    body = scored()
+    body["result"]["state"] = "done"
+    del body["result"]["resultDate"]
+    resp = server.patch(f"/associations/{ASSOCIATIONS[0]}", body)
+    assert resp.status_code == 400
+    problem = resp.json()
+    pairs = {(e["pointer"], e["code"]) for e in problem["errors"]}
+    assert ("/result/state", "schema.enum") in pairs
+    assert "/result/state" in problem["detail"] and "[schema.enum]" in problem["detail"]
+    assert server.store.count(models.QuarantineItem, reason="invalid") == 1
+    assert server.store.count(models.ResultVersion) == 0
+
+
+def test_unknown_association_is_404(server):
+    resp = server.patch(f"/associations/{UNKNOWN}", scored())
+    assert resp.status_code == 404
+    assert UNKNOWN in resp.json()["detail"]
+    assert server.store.count(models.QuarantineItem, reason="unknown-association") == 1
+
+
+def test_accept_unknown_answers_200_and_keeps_it_in_quarantine(serve):
+    srv = serve(accept_unknown=True, config=ServerConfig(accept_unknown=True))
+    resp = srv.patch(f"/associations/{UNKNOWN}", scored())
+    assert resp.status_code == 200
+    assert "quarantaine" in resp.json()["message"][0]["value"]
+    assert srv.store.count(models.QuarantineItem, reason="unknown-association") == 1
+
+
+def test_cancelled_association_still_gets_200(server):
+    resp = server.patch(f"/associations/{CANCELED}", scored())
+    assert resp.status_code == 200, resp.text
+    assert server.store.count(models.ResultVersion, association_id=CANCELED) == 1
+
+
+def test_duplicate_patch_is_one_version(server):
+    token = server.token()
+    first = server.patch(f"/associations/{ASSOCIATIONS[1]}", scored(), token=token)
+    second = server.patch(f"/associations/{ASSOCIATIONS[1]}", scored(), token=token)
+    assert first.status_code == second.status_code == 200
+    assert "al ontvangen" in second.json()["message"][0]["value"]
+    assert server.store.count(models.ResultVersion, association_id=ASSOCIATIONS[1]) == 1
+
+
+def test_same_message_id_header_is_a_duplicate(server):
+    token = server.token()
+    for _ in range(2):
+        resp = server.patch(
+            f"/associations/{ASSOCIATIONS[2]}",
+            attendance(),
+            token=token,
+            **{"X-OKE-Message-Id": "m-00000001"},
+        )
+        assert resp.status_code == 200
+    assert server.store.count(models.ResultVersion, association_id=ASSOCIATIONS[2]) == 1
+
+
+def test_attendance_then_score_are_two_versions_and_get_shows_the_latest(server):
+    token = server.token()
+    assert server.patch(f"/associations/{ASSOCIATIONS[3]}", attendance(), token=token).status_code == 200
+    assert server.patch(f"/associations/{ASSOCIATIONS[3]}", scored(raw=33), token=token).status_code == 200
+    assert server.store.count(models.ResultVersion, association_id=ASSOCIATIONS[3]) == 2
+    got = server.http.get(f"/associations/{ASSOCIATIONS[3]}", headers=server.headers(token))
+    assert got.status_code == 200
+    view = got.json()
+    assert view["associationId"] == ASSOCIATIONS[3]
+    assert view["person"] == STUDENTS[3] and view["offering"] == OFFERING
+    assert view["result"]["state"] == "completed"
+    assert view["result"]["consumers"][0]["rawScore"] == 33
+
+
+def test_get_unknown_association_is_404(server):
+    resp = server.http.get(f"/associations/{UNKNOWN}", headers=server.headers())
+    assert resp.status_code == 404
+    assert resp.headers["content-type"] == "application/problem+json"
+
+
+def test_offering_associations_are_paged(server):
+    token = server.token()
+    page1 = server.http.get(
+        f"/offerings/{OFFERING}/associations?pageSize=4", headers=server.headers(token)
+    ).json()
+    assert page1["pageNumber"] == 1 and page1["pageSize"] == 4
+    assert page1["hasNextPage"] is True and page1["hasPreviousPage"] is False and page1["totalPages"] == 2
+    page2 = server.http.get(
+        f"/offerings/{OFFERING}/associations?pageSize=4&pageNumber=2", headers=server.headers(token)
+    ).json()
+    ids = [a["associationId"] for a in page1["items"] + page2["items"]]
+    assert sorted(ids) == sorted(ASSOCIATIONS)
+    canceled = server.http.get(
+        f"/offerings/{OFFERING}/associations?state=canceled", headers=server.headers(token)
+    ).json()
+    assert [a["associationId"] for a in canceled["items"]] == [CANCELED]
+    empty = server.http.get(f"/offerings/{OFFERING_EMPTY}/associations", headers=server.headers(token)).json()
+    assert empty["items"] == [] and empty["hasNextPage"] is False
+    assert (
+        server.http.get(f"/offerings/{UNKNOWN}/associations", headers=server.headers(token)).status_code
+        == 404
+    )
+    bad = server.http.get(f"/offerings/{OFFERING}/associations?pageSize=0", headers=server.headers(token))
+    assert bad.status_code == 400 and "pageSize" in bad.json()["detail"]
+
+
+def test_session_report_flow4(server):
+    body = {
+        "offeringType": "component",
+        "consumers": [{"consumerKey": "nl-test-admin", "irregularities": "Brandalarm om 10:05, 12 minuten."}],
+    }
+    resp = server.patch(f"/offerings/{OFFERING}", body)
+    assert resp.status_code == 200, resp.text
+    assert server.store.count(models.SessionReport, offering_id=OFFERING) == 1
+
+
+def test_service_metadata(server):
+    resp = server.http.get("/")
+    assert resp.status_code == 200
+    meta = resp.json()
+    assert {"contactEmail", "specification", "documentation"} <= meta.keys()
+    assert meta["supportedVersions"] == ["v5"]
+    assert meta["supportedConsumers"] == [{"consumerKey": "nl-test-admin", "version": "1.0.1"}]
+    assert server.http.get(meta["specification"]).status_code == 200
+
+
+def test_openapi_document_uses_project_schemas(server):
+    doc = server.http.get("/openapi.json").json()
+    assert doc["openapi"].startswith("3.1")
+    patch = doc["paths"]["/associations/{associationId}"]["patch"]
+    assert patch["operationId"] == "partialUpdateAssociationById"  # taken from the profile
+    schema = patch["requestBody"]["content"]["application/merge-patch+json"]["schema"]
+    assert {"$ref": "#/components/schemas/Flow3AssociationPatch"} in schema["anyOf"]
+    flow3 = doc["components"]["schemas"]["Flow3AssociationPatch"]
+    on_disk = json.loads(Path("schemas/flow3-association-patch.schema.json").read_text(encoding="utf-8"))
+    assert flow3["required"] == on_disk["required"]
+    refs = json.dumps(doc)
+    assert "oke-common.schema.json" not in refs  # every reference resolved inside the document
+    scopes = doc["components"]["securitySchemes"]["oAuthFlows"]["flows"]["clientCredentials"]["scopes"]
+    assert "nl-test-admin-flow-2-3-4" in scopes
+    assert set(doc["paths"]) == {
+        "/",
+        "/associations/{associationId}",
+        "/offerings/{offeringId}",
+        "/offerings/{offeringId}/associations",
+        "/documents/{documentId}",
+        "/oauth/token",
+    }
+
+
+def test_body_over_the_limit_is_413(serve):
+    srv = serve(config=ServerConfig(max_body=4096))
+    body = scored()
+    body["result"]["comment"] = "x" * 5000
+    resp = srv.patch(f"/associations/{ASSOCIATIONS[0]}", body)
+    assert resp.status_code == 413
+    assert resp.headers["content-type"] == "application/problem+json"
+    assert srv.store.count(models.ResultVersion) == 0
+
+
+def test_unserved_method_is_405_problem(server):
+    resp = server.http.delete(f"/associations/{ASSOCIATIONS[0]}")
+    assert resp.status_code == 405
+    assert resp.headers["content-type"] == "application/problem+json"
+    assert "PATCH" in resp.headers["allow"]
+
+
+def test_documents_are_served_only_when_held(serve, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    doc_id = "0b0f6a38-6b2b-4a57-9a3e-2d9c1f3a5e11"
+    (folder / doc_id).write_bytes(b"%PDF-1.4 beoordelingsformulier")
+    srv = serve(config=ServerConfig(documents_dir=folder))
+    headers = srv.headers()
+    got = srv.http.get(f"/documents/{doc_id}", headers=headers)
+    assert got.status_code == 200
+    assert got.headers["content-type"] == "application/octet-stream"
+    assert got.content.startswith(b"%PDF")
+    assert srv.http.get("/documents/0b0f6a38-6b2b-4a57-9a3e-000000000000", headers=headers).status_code == 404
+    assert srv.http.get("/documents/..%2F..%2Fetc%2Fpasswd", headers=headers).status_code == 404
+    assert srv.http.get(f"/documents/{doc_id}").status_code == 401
+
+
+def test_a_refused_message_sent_again_is_refused_again(server):
+    token = server.token()
+    broken = '{"associationType": "componentOfferingAssociation", "result": '
+    first = server.patch(f"/associations/{ASSOCIATIONS[4]}", broken, token=token)
+    again = server.patch(f"/associations/{ASSOCIATIONS[4]}", broken, token=token)
+    assert first.status_code == again.status_code == 400
+    assert again.json()["errors"] == first.json()["errors"]
+    assert server.store.count(models.QuarantineItem) == 1  # recognised as a duplicate, not stored twice

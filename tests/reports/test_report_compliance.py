@@ -1,0 +1,118 @@
+"""The exam board's compliance data: the documented shape, and figures that add up."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from oke_core.reports import compliance, compliance_markdown
+from oke_core.reports.counts import intake_counts
+
+TOP = {
+    "scenario",
+    "seed",
+    "policy",
+    "as_of",
+    "institution",
+    "totals",
+    "quarantine_reasons",
+    "periods",
+    "status_over_time",
+    "cut_scores",
+    "deadlines",
+    "cases",
+    "deviations",
+    "annual_evaluation",
+}
+
+
+def _report(reh):
+    return compliance(
+        reh.store, reh.policy, reh.until, {"scenario": "tiny", "seed": 7, "institution": {"name": "ROC Test"}}
+    )
+
+
+def test_shape_matches_interfaces(tiny):
+    c = _report(tiny)
+    assert set(c) == TOP
+    assert set(c["totals"]) == {
+        "messages",
+        "applied",
+        "duplicates",
+        "quarantined",
+        "results",
+        "provisional",
+        "definitive",
+        "withdrawn",
+    }
+    assert set(c["deadlines"]) == {"marking", "import", "establishment"}
+    for d in c["deadlines"].values():
+        assert set(d) == {"deadline_working_days", "total", "on_time", "late", "share_on_time"}
+        assert d["on_time"] + d["late"] == d["total"]
+        assert 0.0 <= d["share_on_time"] <= 1.0 and round(d["share_on_time"], 4) == d["share_on_time"]
+    assert set(c["cases"]) == {"inspections", "complaints", "appeals", "corrections"}
+    for k in ("inspections", "complaints", "appeals"):
+        case = c["cases"][k]
+        assert case["decided"] + case["open"] == case["filed"]
+        assert case["upheld"] + case["rejected"] <= case["decided"]
+    assert {d["kind"] for d in c["deviations"]} == {"irregularity", "log_error", "illegal_transition"}
+    json.dumps(c, allow_nan=False)  # JSON-ready
+
+
+def test_counts_add_up(tiny):
+    c = _report(tiny)
+    t = c["totals"]
+    assert t["messages"] == t["applied"] + t["duplicates"] + t["quarantined"]
+    assert t["messages"] == intake_counts(tiny.store)["received"] > 0
+    assert sum(c["quarantine_reasons"].values()) == t["quarantined"]
+    assert t["results"] == t["provisional"] + t["definitive"] + t["withdrawn"]
+    by_college = sum(r["results"] for p in c["periods"] for r in p["by_college"])
+    by_component = sum(r["results"] for p in c["periods"] for r in p["by_component"])
+    assert by_college == by_component == t["results"]
+    last = c["status_over_time"][-1]
+    assert last["date"] == tiny.until.isoformat()
+    assert (last["provisional"], last["definitive"]) == (t["provisional"], t["definitive"])
+    dates = [s["date"] for s in c["status_over_time"]]
+    assert dates == sorted(dates) and len(dates) == len(set(dates))
+
+
+def test_cut_scores_listed_per_exam_version(tiny):
+    c = _report(tiny)
+    for cut in c["cut_scores"]:
+        if cut["released_on"] is not None:
+            assert cut["released_on"] >= cut["first_sitting"]
+            assert cut["working_days_after_first_sitting"] >= 0
+            assert 0 < cut["cut_score"] <= cut["max_raw_score"]
+    assert any(cut["released_on"] for cut in c["cut_scores"])
+
+
+def test_deterministic_and_markdown_is_dutch(tiny):
+    a, b = _report(tiny), _report(tiny)
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    md = compliance_markdown(a)
+    for heading in (
+        "# Rapportage examencommissie",
+        "## Totalen",
+        "## Termijnen",
+        "## Cesuurbesluiten",
+        "## Inzage, klachten en beroep",
+        "## Jaarevaluatie",
+    ):
+        assert heading in md
+    assert md == compliance_markdown(b)
+
+
+EDUARTE_BLOCKED = (
+    "ingest counts the simulator's flow-4 text 'Geen bijzonderheden.' as a session irregularity; under "
+    "eduarte (exceptions_block_establishment) no result becomes definitive - reported to the lead"
+)
+
+
+@pytest.mark.xfail(reason=EDUARTE_BLOCKED, strict=False)
+def test_eduarte_policy_counts_establishment_deadline(tiny_eduarte):
+    c = _report(tiny_eduarte)
+    est = c["deadlines"]["establishment"]
+    assert est["deadline_working_days"] == 30
+    assert 0 < est["total"] <= c["totals"]["definitive"] + c["totals"]["withdrawn"]
+    assert c["policy"] == "eduarte"
