@@ -210,6 +210,10 @@ def main() -> None:
         f"({elapsed / counts.received * 1e6:.1f} us/message)"
     )
     print(
+        f"cpu time: {cpu:.1f} s  per cpu-second: {counts.received / cpu:,.0f} messages/s  "
+        f"(load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpus)"
+    )
+    print(
         f"peak RSS: {rss_peak / 1024:.0f} MiB (before ingest {rss_before / 1024:.0f} MiB)  "
         f"store: {db.stat().st_size / 2**20:.0f} MiB"
     )

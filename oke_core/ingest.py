@@ -50,7 +50,6 @@ QUARANTINE_REASONS = (
     "wrong-component",
     "unknown-offering",
 )
-SCORED_ATTENDANCE = frozenset({"present", "notFinished"})
 _INSERT_ROW = attrgetter(*RECORD_FIELDS)
 _UPDATE_COLS = tuple(f for f in RECORD_FIELDS if f != "association_id")
 _UPDATE_ROW = attrgetter(*_UPDATE_COLS, "association_id")
@@ -156,6 +155,7 @@ class Ingestor:
     """KRS processing for one store: messages, KRS-side events and the clock.
 
     Writes are buffered: call ``flush()`` (``receive_many`` flushes every ``batch_size`` messages).
+    One Ingestor per store and writer: it is not thread-safe (an HTTP server serialises calls to it).
     """
 
     def __init__(
@@ -175,6 +175,9 @@ class Ingestor:
         self.cal = planning.calendar()
         self.counts = IngestCounts()  # lifetime of this Ingestor
         self._contexts: dict[str, RuleContext] = {}
+        self._no_irregularity = frozenset(
+            t.strip().rstrip(".!").strip().lower() for t in policy.no_irregularity_texts
+        )
         self._day_cache: dict[str, date] = {}
         self._by_offering: dict[str, list[str]] | None = None
         # buffers
@@ -744,7 +747,7 @@ class Ingestor:
         body: dict[str, Any],
     ) -> None:
         found = []
-        if irregularities:
+        if self._irregular(irregularities):
             found.append("irregularities")
         if rec.test_date:
             try:
@@ -755,7 +758,7 @@ class Ingestor:
                 found.append("date-mismatch")
         if (
             assessor_required
-            and rec.attendance in SCORED_ATTENDANCE
+            and (rec.raw_score is not None or rec.delivered_score is not None)
             and not (rec.assessor_id or rec.assessor_code)
         ):
             found.append("assessor-missing")
@@ -974,6 +977,12 @@ class Ingestor:
             self._by_offering = dict(index)
         return self._by_offering.get(offering_id, [])
 
+    def _irregular(self, text: Any) -> bool:
+        """True for a real irregularity; "Geen bijzonderheden." and the like (policy list) are not."""
+        if not isinstance(text, str) or not text.strip():
+            return False
+        return text.strip().rstrip(".!").strip().lower() not in self._no_irregularity
+
     # -- flow 4 -----------------------------------------------------------------------------------
     def _apply_session_report(
         self, body: dict[str, Any], offering_id: str, mid: str, stamp: str, text: str
@@ -995,7 +1004,7 @@ class Ingestor:
             }
         )
         self._r_seq += 1
-        if irregular and offering_id not in self.irregular_offerings:
+        if self._irregular(irregular) and offering_id not in self.irregular_offerings:
             self.irregular_offerings.add(offering_id)
             for aid in sorted(self.associations_of_offering(offering_id)):
                 rec = self.results.get(aid)

@@ -204,8 +204,8 @@ def failing_checks(rec: ResultRecord, policy: Policy, today: date) -> set[str]:
     early = rec.early_by is not None
     if not early and rec.complaint_deadline is not None and today <= rec.complaint_deadline:
         failing.add("complaint-window-closed")
-    if rec.needs_cut_score and rec.grade is None:
-        failing.add("cut-score-known")
+    if rec.needs_cut_score and rec.raw_score is not None and rec.grade is None:
+        failing.add("cut-score-known")  # nothing to convert for an absent candidate (no raw score)
     if not early and rec.establishment_due is not None and today < rec.establishment_due:
         failing.add("establishment-date")
     return failing

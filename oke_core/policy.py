@@ -15,6 +15,18 @@ from oke_core.dataerrors import DataError, pointer_of, yaml_line
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "scenarios" / "policies"
 PRESETS = ("beoordelen", "eduarte")
+#: Flow 4 requires ``irregularities``; these texts (case-insensitive, final full stop ignored) mean "none".
+DEFAULT_NO_IRREGULARITY = (
+    "Geen bijzonderheden",
+    "Geen onregelmatigheden",
+    "Geen",
+    "Geen opmerkingen",
+    "n.v.t",
+    "nvt",
+    "-",
+    "None",
+    "No irregularities",
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,7 @@ class Policy:
     complaint_upheld_restarts_window: bool
     exceptions_block_establishment: bool
     variant2_requires_final: bool
+    no_irregularity_texts: tuple[str, ...] = DEFAULT_NO_IRREGULARITY
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -99,4 +112,5 @@ def parse_policy(text: str, path: Path | str = "<policy>") -> Policy:
         complaint_upheld_restarts_window=data.get("complaint_upheld_restarts_window", True),
         exceptions_block_establishment=data.get("exceptions_block_establishment", False),
         variant2_requires_final=data.get("variant2_requires_final", True),
+        no_irregularity_texts=tuple(data.get("no_irregularity_texts", DEFAULT_NO_IRREGULARITY)),
     )

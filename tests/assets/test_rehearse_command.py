@@ -19,6 +19,10 @@ FILES = [
     "compliance.json",
     "compliance.md",
     "summary.json",
+    "daily_control.json",
+    "portal.json",
+    "notifications.jsonl",
+    "rehearsal.json",
 ]
 COLUMNS = [
     "association_id",

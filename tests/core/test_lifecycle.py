@@ -281,3 +281,28 @@ def test_transition_table_is_closed(before: str) -> None:
         else:
             with pytest.raises(IllegalTransition):
                 check_transition(before, after)
+
+
+def test_absent_candidate_is_established_without_a_cut_score(make_ingestor, store) -> None:
+    ing = make_ingestor("beoordelen")
+    body = scored_body(A)
+    consumer = body["result"]["consumers"][0]
+    for key in ("rawScore", "maxRawScore", "assessorId", "assessorCode"):
+        del consumer[key]
+    del body["result"]["score"], body["result"]["pass"]
+    consumer["attendance"] = "notPresent"
+    out = ing.receive(env("m1", "2026-09-16T11:00:00Z", A, body))
+    ing.flush()
+    assert out.status == "applied", out
+    r = store.result(A)
+    assert (r["status"], r["grade"], r["attendance"]) == ("definitive", None, "notPresent")
+
+
+def test_no_irregularities_text_in_a_session_report_is_not_an_exception(make_ingestor, store) -> None:
+    from core_builders import session_report_env
+
+    ing = make_ingestor("eduarte")
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", A, scored_body(A)))
+    ing.receive(session_report_env("sr1", "2026-09-16T12:00:00Z", O_V1, "Geen bijzonderheden."))
+    ing.flush()
+    assert store.result(A)["exception"] is None
