@@ -23,13 +23,15 @@ app.command("simulate", help="Simulate an institution's exam year and write plan
     simulate.command
 )
 app.command("ingest", help="Apply a message file to a KRS store and print the counts.")(ingest.command)
-app.command("rehearse", help="Run the whole chain for a scenario (Dagster, in-process) and write the outputs.")(
+app.command("rehearse", help="Run the whole chain for a scenario (Dagster, in-process), write the outputs.")(
     rehearse.command
 )
 app.command("serve", help="Run the mock Toetsplanning/KRS receiver (OAuth2, flows 3 and 4) on loopback.")(
     serve.command
 )
-app.command("send", help="Send a message file to a receiver as a test administration system would.")(send.command)
+app.command("send", help="Send a message file to a receiver, as a test administration system would.")(
+    send.command
+)
 app.add_typer(report.app, name="report", help="Reports on a store: vendor report of every request received.")
 app.command("explain", help="Trainer walkthrough: follow one result through the chain, as an HTML page.")(
     explain.command

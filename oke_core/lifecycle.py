@@ -204,8 +204,10 @@ def failing_checks(rec: ResultRecord, policy: Policy, today: date) -> set[str]:
     early = rec.early_by is not None
     if not early and rec.complaint_deadline is not None and today <= rec.complaint_deadline:
         failing.add("complaint-window-closed")
-    if rec.needs_cut_score and rec.raw_score is not None and rec.grade is None:
-        failing.add("cut-score-known")  # nothing to convert for an absent candidate (no raw score)
+    # Variant 1: nothing of a cut-score exam version is definitive before its cesuur is known (seed
+    # "beoordelen": "resultaten uitsluitend definitief na cesuurvaststelling"), absent candidates included.
+    if rec.needs_cut_score and (rec.cut_score_known_on is None or (rec.raw_score is not None and rec.grade is None)):
+        failing.add("cut-score-known")
     if not early and rec.establishment_due is not None and today < rec.establishment_due:
         failing.add("establishment-date")
     return failing

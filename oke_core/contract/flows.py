@@ -30,17 +30,22 @@ def _has_flow5_consumer(body: object) -> bool:
     return False
 
 
+def _is_put(method: object) -> bool:
+    if method == "PATCH" or method is None:  # the common cases first: no upper() per message
+        return False
+    return method == "PUT" or (isinstance(method, str) and method.upper() == "PUT")
+
+
 def detect_flow(method: str | None, path: str | None, body: object) -> int:
     """INTERFACES.md 1: PATCH /offerings -> 4, PUT /associations -> 5, PATCH /associations -> 3 or 5."""
-    is_put = method == "PUT" or (isinstance(method, str) and method.upper() == "PUT")
     if path:
         if "/offerings" in path:
             return 4
         if "/associations" in path:
-            return 5 if is_put or _has_flow5_consumer(body) else 3
+            return 5 if _is_put(method) or _has_flow5_consumer(body) else 3
     if isinstance(body, dict) and "offeringType" in body:
         return 4
-    return 5 if is_put or _has_flow5_consumer(body) else 3
+    return 5 if _is_put(method) or _has_flow5_consumer(body) else 3
 
 
 def schema_method(flow: int, method: str | None, body: object) -> str:

@@ -37,15 +37,20 @@ def check_message(
 ) -> tuple[object | None, Verdict]:
     """`flow` forces a flow; else the envelope's `flow`, else detection from method, path and body."""
     chosen = flow or message.flow
+    body = message.body
+    if type(body) is dict and message.text is None and message.envelope_problem is None:
+        # The common case first: a parsed object, straight to the contract.
+        if chosen is None:
+            chosen = detect_flow(message.method, message.path, body)
+        context = contexts.lookup(message.path, body) if contexts is not None else None
+        return body, contract.check(body, chosen, context, method=message.method, path=message.path)
     if message.envelope_problem is not None:
         return None, Verdict(flow=chosen, errors=[message.envelope_problem])
     problem: Problem | None = None
     if message.text is not None:
         body, problem = parse_body(message.text)
-    else:
-        body = message.body
-        if not isinstance(body, dict):
-            problem = not_object_problem(body)
+    elif not isinstance(body, dict):
+        problem = not_object_problem(body)
     if problem is not None:
         if chosen is None and (message.method or message.path):
             chosen = detect_flow(message.method, message.path, None)

@@ -66,21 +66,48 @@ def _envelope_error(source: str, env: dict, message: str) -> Message:
 
 def from_value(source: str, value: object) -> Message:
     """A parsed JSON value -> Message: unwrap an envelope, else treat the value as a bare body."""
-    if type(value) is not dict or not (
-        ("body" in value or "body_text" in value)
-        and ("method" in value or "path" in value or "message_id" in value or "sent_at" in value)
-    ):
+    if type(value) is not dict:
         return Message(source, value)
     env: dict = value  # type: ignore[assignment]
-    has_text = "body_text" in env
-    if has_text and "body" in env:
-        return _envelope_error(source, env, "envelope has both 'body' and 'body_text'")
-    method, path, flow, message_id = (
-        env.get("method"),
-        env.get("path"),
-        env.get("flow"),
-        env.get("message_id"),
-    )
+    if "body" in env:
+        if "body_text" in env:
+            if _has_envelope_key(env):
+                return _envelope_error(source, env, "envelope has both 'body' and 'body_text'")
+            return Message(source, env)
+    elif "body_text" not in env:
+        return Message(source, env)
+    get = env.get
+    method, path, flow, message_id = get("method"), get("path"), get("flow"), get("message_id")
+    if method is None and path is None and message_id is None and "sent_at" not in env:
+        # No envelope key at all (a body that happens to have a `body` field): a bare body.
+        # `in` rather than None-checks, as before: an explicit null still marks an envelope.
+        if not _has_envelope_key(env):
+            return Message(source, env)
+    # Hot path for the common envelope: PATCH/PUT, a string path, no flow or a known one.
+    if (
+        (method is None or method == "PATCH" or method == "PUT")
+        and (path is None or type(path) is str)
+        and (flow is None or flow == 3 or flow == 4 or flow == 5)
+    ):
+        if message_id is not None and not isinstance(message_id, str):
+            message_id = None
+        if "body_text" in env:
+            text = env["body_text"]
+            if not isinstance(text, str):
+                return _envelope_error(source, env, "envelope body_text is not a string")
+            return Message(source, None, text, method, path, flow, message_id, env)
+        return Message(source, env["body"], None, method, path, flow, message_id, env)
+    return _unusual_envelope(source, env, method, path, flow, message_id)
+
+
+def _has_envelope_key(env: dict) -> bool:
+    return "method" in env or "path" in env or "message_id" in env or "sent_at" in env
+
+
+def _unusual_envelope(
+    source: str, env: dict, method: object, path: object, flow: object, message_id: object
+) -> Message:
+    """The envelope checks in full, for what the hot path did not recognise (e.g. `patch`, a bad flow)."""
     if (
         method is not None
         and method not in _METHODS
@@ -93,11 +120,11 @@ def from_value(source: str, value: object) -> Message:
         return _envelope_error(source, env, f"envelope flow {flow!r} is not 3, 4 or 5")
     if message_id is not None and not isinstance(message_id, str):
         message_id = None
-    if has_text:
+    if "body_text" in env:
         if not isinstance(env["body_text"], str):
             return _envelope_error(source, env, "envelope body_text is not a string")
-        return Message(source, None, env["body_text"], method, path, flow, message_id, env)
-    return Message(source, env["body"], None, method, path, flow, message_id, env)
+        return Message(source, None, env["body_text"], method, path, flow, message_id, env)  # type: ignore[arg-type]
+    return Message(source, env["body"], None, method, path, flow, message_id, env)  # type: ignore[arg-type]
 
 
 def from_bytes(source: str, data: bytes) -> Message:
@@ -119,21 +146,42 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
             raise SourceError(f"{path}: no such file or directory")
 
 
+CHUNK_BYTES = 1 << 20
+
+
+def _broken(source: str, raw: bytes) -> Message:
+    return Message(source, None, raw.decode("utf-8", errors="replace"))
+
+
+def _read_jsonl(path: Path) -> Iterator[Message]:
+    """One message per non-blank line, read in 1 MiB chunks and split (the hot path of large streams)."""
+    name = str(path)
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    number = 0
+    rest = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            lines = (rest + chunk if rest else chunk).split(b"\n")
+            rest = lines.pop()
+            for line in lines:
+                number += 1
+                try:
+                    value = loads(line)
+                except decode_error:
+                    if line.strip():  # a broken line keeps its newline, for the json-syntax line/column
+                        yield _broken(f"{name}:{number}", line + b"\n")
+                    continue
+                yield from_value(f"{name}:{number}", value)
+    if rest.strip():  # the last line, without a newline
+        number += 1
+        yield from_bytes(f"{name}:{number}", rest)
+
+
 def read_file(path: Path) -> Iterator[Message]:
     """Messages of one file: one per non-blank line for .jsonl (source `file:line`), else the whole file."""
     try:
         if path.suffix == ".jsonl":
-            name = str(path)
-            loads = orjson.loads
-            with path.open("rb") as handle:
-                for number, line in enumerate(handle, start=1):
-                    if len(line) > 2 or line.strip():
-                        try:  # from_bytes, inlined: this loop is the hot path of large streams
-                            value = loads(line)
-                        except orjson.JSONDecodeError:
-                            yield Message(f"{name}:{number}", None, line.decode("utf-8", errors="replace"))
-                            continue
-                        yield from_value(f"{name}:{number}", value)
+            yield from _read_jsonl(path)
         else:
             yield from_bytes(str(path), path.read_bytes())
     except OSError as exc:

@@ -283,7 +283,9 @@ def test_transition_table_is_closed(before: str) -> None:
                 check_transition(before, after)
 
 
-def test_absent_candidate_is_established_without_a_cut_score(make_ingestor, store) -> None:
+def test_absent_candidate_waits_for_the_cut_score_then_is_established(make_ingestor, store) -> None:
+    from core_builders import EV_V1
+
     ing = make_ingestor("beoordelen")
     body = scored_body(A)
     consumer = body["result"]["consumers"][0]
@@ -294,6 +296,19 @@ def test_absent_candidate_is_established_without_a_cut_score(make_ingestor, stor
     out = ing.receive(env("m1", "2026-09-16T11:00:00Z", A, body))
     ing.flush()
     assert out.status == "applied", out
+    r = store.result(A)
+    assert (r["status"], r["grade"], r["attendance"]) == ("awaiting_cut_score", None, "notPresent")
+    ing.apply_event(
+        {
+            "event_id": "e1",
+            "at": "2026-09-20T08:00:00Z",
+            "type": "cut_score_released",
+            "exam_version_id": EV_V1,
+            "cut_score": 30,
+            "released_by": "examencommissie",
+        }
+    )
+    ing.flush()
     r = store.result(A)
     assert (r["status"], r["grade"], r["attendance"]) == ("definitive", None, "notPresent")
 
