@@ -2,7 +2,9 @@
 
 Writes a JSONL stream of N valid envelopes (flows 3, 4 and 5, attendance and scored shapes;
 deterministic), then times `read_file` + `check_message`, the code path of `oke validate`,
-on one core. A second, smaller run times invalid messages (the readable slow path).
+on one core, in CPU time (time.process_time), best of --repeat passes. A second, smaller run
+times invalid messages (the readable slow path). The load average is printed with the figures:
+on a shared machine CPU times rise with it.
 
     .venv/bin/python benchmarks/validate.py [--count 100000] [--invalid 2000]
 """
@@ -132,6 +134,7 @@ def main() -> None:
             f"invalid: {n} messages: {n / cpu:,.0f} msg/s on one core ({cpu / n * 1e6:.0f} us CPU/msg, "
             f"full jsonschema explanations)"
         )
+        print(f"load average {os.getloadavg()[0]:.2f} at the end (2 cores shared: CPU times vary with it)")
 
 
 if __name__ == "__main__":

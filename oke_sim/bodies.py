@@ -11,44 +11,52 @@ from typing import Any
 CONSUMER = "nl-test-admin"
 
 
+def session_template(executed_offering_name: str, test_date: str) -> dict[str, Any]:
+    """The nl-test-admin fields every flow-3 message of one session shares; built once per session."""
+    return {"consumerKey": CONSUMER, "executedOfferingName": executed_offering_name, "testDate": test_date}
+
+
+def participant_consumer(
+    template: dict[str, Any], attendance: str, irregularities: str | None
+) -> dict[str, Any]:
+    """A fresh nl-test-admin block for one message: the session's fields plus the participant's."""
+    consumer = template.copy()
+    consumer["attendance"] = attendance
+    if irregularities:
+        consumer["irregularities"] = irregularities
+    return consumer
+
+
+def add_scoring(
+    consumer: dict[str, Any],
+    raw: int,
+    max_raw: int,
+    assessor: tuple[str, str] | None,
+    final: bool,
+    document: tuple[str, str],
+) -> None:
+    """The fields of a scored message: raw score, assessor, final flag and the assessment form."""
+    consumer["rawScore"] = raw
+    consumer["maxRawScore"] = max_raw
+    if assessor is not None:
+        consumer["assessorId"], consumer["assessorCode"] = assessor
+    consumer["final"] = final
+    consumer["documents"] = [
+        {"documentId": document[0], "documentType": "assessmentForm", "documentName": document[1]}
+    ]
+
+
 def flow3_body(
-    *,
     person: str,
     offering: str,
     state: str,
     result_date: str,
-    attendance: str,
-    executed_offering_name: str,
-    test_date: str,
+    consumer: dict[str, Any],
     pass_: str | None = None,
     score: str | None = None,
-    raw: int | None = None,
-    max_raw: int | None = None,
-    assessor: tuple[str, str] | None = None,
-    final: bool | None = None,
-    irregularities: str | None = None,
     comment: str | None = None,
-    document: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    consumer: dict[str, Any] = {
-        "consumerKey": CONSUMER,
-        "attendance": attendance,
-        "executedOfferingName": executed_offering_name,
-        "testDate": test_date,
-    }
-    if raw is not None:
-        consumer["rawScore"] = raw
-        consumer["maxRawScore"] = max_raw
-    if assessor is not None:
-        consumer["assessorId"], consumer["assessorCode"] = assessor
-    if final is not None:
-        consumer["final"] = final
-    if irregularities:
-        consumer["irregularities"] = irregularities
-    if document is not None:
-        consumer["documents"] = [
-            {"documentId": document[0], "documentType": "assessmentForm", "documentName": document[1]}
-        ]
+    """A flow-3 body around a prepared nl-test-admin block (see `participant_consumer`)."""
     result: dict[str, Any] = {
         "state": state,
         "resultDate": result_date,

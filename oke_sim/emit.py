@@ -3,6 +3,10 @@
 Processes schedule deliveries ahead of time; a heap holds them until the simulation clock passes
 their `sent_at`, so files come out sorted without keeping the year in memory. Message ids are
 given at write time, so they rise through the file (a duplicate delivery reuses its original's id).
+
+The heaps hold plain ints, `time << SEQ_BITS | sequence number`, with the payload in a dict by that
+key: ints compare several times faster than (time, seq, payload) tuples, and the key keeps the
+same order (time first, then scheduling order).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import orjson
 from oke_sim.workdays import SimCalendar
 
 BUFFER = 1 << 20
+SEQ_BITS = 32
 _DUMP = orjson.dumps
 _SORTED = orjson.OPT_SORT_KEYS
 
@@ -53,8 +58,10 @@ class Emitter:
         self._messages: IO[bytes] = open(out_dir / "messages.jsonl", "wb", buffering=BUFFER)  # noqa: SIM115
         self._events: IO[bytes] = open(out_dir / "events.jsonl", "wb", buffering=BUFFER)  # noqa: SIM115
         self._truth: IO[bytes] = open(out_dir / "truth.jsonl", "wb", buffering=BUFFER)  # noqa: SIM115
-        self._msg_heap: list[tuple[int, int, Delivery]] = []
-        self._event_heap: list[tuple[int, int, dict[str, Any]]] = []
+        self._msg_heap: list[int] = []  # keys: time << SEQ_BITS | seq
+        self._msg_items: dict[int, Delivery] = {}
+        self._event_heap: list[int] = []
+        self._event_items: dict[int, dict[str, Any]] = {}
         self._seq = 0
         self._next_message = 0
         self._next_event = 0
@@ -69,14 +76,18 @@ class Emitter:
                 f"delivery scheduled at {t} after the files were written up to {self.watermark}"
             )
         self._seq += 1
-        heapq.heappush(self._msg_heap, (t, self._seq, delivery))
+        key = t << SEQ_BITS | self._seq
+        self._msg_items[key] = delivery
+        heapq.heappush(self._msg_heap, key)
         return delivery
 
     def event(self, t: int, record: dict[str, Any]) -> None:
         if t <= self.watermark:
             raise RuntimeError(f"event scheduled at {t} after the files were written up to {self.watermark}")
         self._seq += 1
-        heapq.heappush(self._event_heap, (t, self._seq, record))
+        key = t << SEQ_BITS | self._seq
+        self._event_items[key] = record
+        heapq.heappush(self._event_heap, key)
 
     def truth(self, kind: str, record: dict[str, Any]) -> None:
         """Truth lines: `kind` first, then the other keys sorted."""
@@ -87,12 +98,15 @@ class Emitter:
     # flushing --------------------------------------------------------------------
     def flush_until(self, t: int) -> None:
         self.watermark = max(self.watermark, t)
-        heap = self._msg_heap
+        heap, items, pop = self._msg_heap, self._msg_items, heapq.heappop
         write = self._messages.write
         iso = self.cal.iso
         counts = self.counts
-        while heap and heap[0][0] <= t:
-            sent, _, d = heapq.heappop(heap)
+        limit = (t + 1) << SEQ_BITS  # every key of a time <= t is below this
+        while heap and heap[0] < limit:
+            key = pop(heap)
+            d = items.pop(key)
+            sent = key >> SEQ_BITS
             if d.original is not None:
                 d.message_id = d.original.message_id
             else:
@@ -125,9 +139,11 @@ class Emitter:
                 if d.truth_extra:
                     record.update(d.truth_extra)
                 self.truth("fault", record)
-        eheap = self._event_heap
-        while eheap and eheap[0][0] <= t:
-            at, _, record = heapq.heappop(eheap)
+        eheap, eitems = self._event_heap, self._event_items
+        while eheap and eheap[0] < limit:
+            key = pop(eheap)
+            record = eitems.pop(key)
+            at = key >> SEQ_BITS
             self._next_event += 1
             record = {"event_id": f"e-{self._next_event:08d}", "at": iso(at), **record}
             self._events.write(_DUMP(record, option=_SORTED) + b"\n")
@@ -140,6 +156,7 @@ class Emitter:
         """Write what was sent by `until` (and messages already in flight); drop later events."""
         self.flush_until(until)
         self._event_heap, dropped = [], self._event_heap
+        self._event_items = {}
         self.dropped_events = len(dropped)
         self.flush_until(1 << 40)
         for f in (self._messages, self._events, self._truth):

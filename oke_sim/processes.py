@@ -22,10 +22,13 @@ from oke_sim.bodies import (
     NO_IRREGULARITIES,
     SESSION_IRREGULARITIES,
     STUDENT_IRREGULARITIES,
+    add_scoring,
     flow3_body,
     flow4_body,
+    participant_consumer,
+    session_template,
 )
-from oke_sim.emit import Delivery, Emitter
+from oke_sim.emit import SEQ_BITS, Delivery, Emitter
 from oke_sim.faults import (
     ATTENDANCE_FAULTS,
     EXPECTED,
@@ -59,6 +62,8 @@ class Offering:
     period: str
     assessor: Assessor | None
     assocs: list[Assoc] = field(default_factory=list)
+    template: dict[str, Any] | None = None  # the nl-test-admin fields of every message (bodies.py)
+    sitting_date: str = ""
 
 
 @dataclass(slots=True)
@@ -106,7 +111,8 @@ class TestSystem:
     export_delay: Weighted
     outages: set[int]
     publication_delay: list[int]
-    ready: list[tuple[int, int, Item]] = field(default_factory=list)
+    ready: list[int] = field(default_factory=list)  # heap of `ready time << SEQ_BITS | seq` (emit.py)
+    items: dict[int, Item] = field(default_factory=dict)
 
 
 class Year:
@@ -174,6 +180,7 @@ class Year:
         self.r_export = streams("export")
         self.r_fault = streams("faults")
         self.r_cases = streams("cases")
+        self.r_board = streams("exam-board")
         self.r_plan = streams("planning")
         self.r_ids = streams("ids")
 
@@ -183,7 +190,9 @@ class Year:
 
     def _queue(self, ts: TestSystem, ready: int, item: Item) -> None:
         self.seq += 1
-        heapq.heappush(ts.ready, (ready, self.seq, item))
+        key = ready << SEQ_BITS | self.seq
+        ts.items[key] = item
+        heapq.heappush(ts.ready, key)
 
     def _system(self, comp: Component) -> TestSystem:
         return self.systems[comp.test_system]
@@ -376,7 +385,24 @@ class Year:
             irregular = rs.random() < p["session_reports"]["irregularity_share"]
             text = rs.choice(SESSION_IRREGULARITIES) if irregular else NO_IRREGULARITIES
             report = Item("report", off, None, draw_fault(rf, rates, REPORT_FAULTS), comment=text)
-            self._queue(ts, off.end + randint(rs, *p["session_reports"]["delay_hours"]) * 3600, report)
+            reported = off.end + randint(rs, *p["session_reports"]["delay_hours"]) * 3600
+            self._queue(ts, reported, report)
+            if irregular:
+                # The exam board reviews the proces-verbaal and approves the deviation (seed "vaststellen
+                # resultaat": exceptions "door de juiste rol goedgekeurd") a few working days later.
+                rb = self.r_board
+                days = randint(rb, *p["session_reports"]["approval_working_days"])
+                approved = self.cal.add_working_days(reported // DAY, days) * DAY + randint(
+                    rb, 9 * 3600, 16 * 3600
+                )
+                self.out.event(
+                    approved,
+                    {
+                        "type": "exception_approved",
+                        "offering_id": off.offering_id,
+                        "decided_by": "examencommissie",
+                    },
+                )
         off.assocs = []  # the participations live on in their items; let the session go
 
     # ------------------------------------------------------------------ export
@@ -395,79 +421,65 @@ class Year:
                 if day in ts.outages or not ts.ready:
                     continue
                 sent = t
-                ready = ts.ready
-                while ready and ready[0][0] <= t:
-                    _, _, item = heapq.heappop(ready)
-                    sent += randint(rng, 1, 3)
-                    self.deliver(ts, item, sent)
+                ready, items, pop, draw = ts.ready, ts.items, heapq.heappop, rng.random
+                limit = (t + 1) << SEQ_BITS
+                deliver = self.deliver
+                while ready and ready[0] < limit:
+                    item = items.pop(pop(ready))
+                    sent += 1 + int(draw() * 3)  # randint(rng, 1, 3), inlined
+                    deliver(ts, item, sent)
 
     def _body(self, item: Item, sent: int) -> dict[str, Any]:
         a = item.assoc
         assert a is not None
         off = item.offering
-        comp, version = off.component, off.version
         cal = self.cal
-        common = {
-            "person": a.student.student_id,
-            "offering": off.offering_id,
-            "attendance": a.attendance,
-            "executed_offering_name": off.name,
-            "test_date": cal.iso(off.end),
-            "irregularities": a.irregularity,
-        }
-        if item.kind == "attendance":
-            return flow3_body(state="in progress", result_date=cal.date(off.start), **common)
-        if item.kind == "absent":
-            return flow3_body(state="completed", result_date=cal.date(off.start), final=False, **common)
+        if off.template is None:  # once per session: what all its messages share
+            off.template = session_template(off.name, cal.iso(off.end))
+            off.sitting_date = cal.date(off.start)
+        consumer = participant_consumer(off.template, a.attendance, a.irregularity)  # type: ignore[arg-type]
+        person, offering = a.student.student_id, off.offering_id
+        kind = item.kind
+        if kind == "attendance":
+            return flow3_body(person, offering, "in progress", off.sitting_date, consumer)
+        if kind == "absent":
+            consumer["final"] = False
+            return flow3_body(person, offering, "completed", off.sitting_date, consumer)
+        comp, version = off.component, off.version
         raw = a.raw_true
         assert raw is not None
-        assessor = (off.assessor.assessor_id, off.assessor.assessor_code) if off.assessor else None
         doc = (new_uuid(self.r_ids), f"Beoordelingsformulier {version.code} {a.student.student_number}.pdf")
         released = version.released_at is not None and version.released_at <= sent
-        result_date = cal.date(sent) if item.kind != "score" else cal.date(a.marked_at or sent)
         comment = item.comment
         if comp.variant == 2 and released:
             score, passed = convert(comp.result_value_type, raw, version.max_raw_score, version.cut_score)
+            add_scoring(consumer, raw, version.max_raw_score, None, True, doc)
             return flow3_body(
-                state="completed",
-                result_date=cal.date(sent),
-                pass_="passed" if passed else "failed",
-                score=score,
-                raw=raw,
-                max_raw=version.max_raw_score,
-                final=True,
-                comment=comment,
-                document=doc,
-                **common,
+                person,
+                offering,
+                "completed",
+                cal.date(sent),
+                consumer,
+                "passed" if passed else "failed",
+                score,
+                comment,
             )
+        assessor = (off.assessor.assessor_id, off.assessor.assessor_code) if off.assessor else None
+        add_scoring(consumer, raw, version.max_raw_score, assessor, False, doc)
+        result_date = cal.date(sent) if kind != "score" else cal.date(a.marked_at or sent)
         if comp.cut_score:  # cut score unknown to the sender: a provisional conversion, pass unknown
             score, _ = convert(comp.result_value_type, raw, version.max_raw_score, version.provisional_cut)
-            return flow3_body(
-                state="completed",
-                result_date=result_date,
-                pass_="unknown",
-                score=score,
-                raw=raw,
-                max_raw=version.max_raw_score,
-                assessor=assessor,
-                final=False,
-                comment=comment,
-                document=doc,
-                **common,
-            )
+            return flow3_body(person, offering, "completed", result_date, consumer, "unknown", score, comment)
         score, passed = convert(comp.result_value_type, raw, version.max_raw_score, version.cut_score)
         return flow3_body(
-            state="completed",
-            result_date=result_date,
-            pass_="passed" if passed else "failed",
-            score=score,
-            raw=raw,
-            max_raw=version.max_raw_score,
-            assessor=assessor,
-            final=False,
-            comment=comment,
-            document=doc,
-            **common,
+            person,
+            offering,
+            "completed",
+            result_date,
+            consumer,
+            "passed" if passed else "failed",
+            score,
+            comment,
         )
 
     def deliver(self, ts: TestSystem, item: Item, sent: int) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,8 @@ from oke_sim.scenario import Scenario, load_scenario
 from oke_sim.workdays import DAY, SimCalendar, expand_closure_days
 
 HORIZON_MARGIN_DAYS = 400
+# Generation-0 threshold while simulating: a collection per 50,000 new container objects instead of 700.
+BULK_GC_THRESHOLD = (50_000, 20, 10)
 
 
 @dataclass
@@ -52,6 +56,28 @@ def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
             f.write(orjson.dumps(row, option=orjson.OPT_SORT_KEYS) + b"\n")
 
 
+@contextmanager
+def bulk_gc() -> Iterator[None]:
+    """Fewer garbage collections while the year runs; the previous settings are restored after.
+
+    A year allocates millions of short-lived objects (bodies, deliveries, items) that hold no reference
+    cycles, while the institution and planning stay alive throughout. With the default thresholds the
+    collector kept walking all of them: a quarter of the CPU time of `large-roc`, for a few thousand
+    objects freed. Objects alive at the start are frozen (never walked again) and the young
+    generation is collected less often; cycles are still collected, only later.
+    """
+    previous = gc.get_threshold()
+    caller_froze = gc.get_freeze_count() > 0  # then leave the caller's frozen objects frozen
+    gc.freeze()
+    gc.set_threshold(*BULK_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+        if not caller_froze:
+            gc.unfreeze()
+
+
 def simulate(
     scenario: Scenario | str | Path,
     out_dir: Path | None = None,
@@ -59,6 +85,16 @@ def simulate(
     progress: Callable[[int, int], None] | None = None,
 ) -> Summary:
     """Simulate one exam year; same scenario and seed give byte-identical files."""
+    with bulk_gc():
+        return _simulate(scenario, out_dir, seed, progress)
+
+
+def _simulate(
+    scenario: Scenario | str | Path,
+    out_dir: Path | None,
+    seed: int | None,
+    progress: Callable[[int, int], None] | None,
+) -> Summary:
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     params = sc.params
     seed = sc.seed if seed is None else seed
@@ -81,6 +117,7 @@ def simulate(
 
     streams = Streams(seed)
     inst = build_institution(params, streams)
+    gc.freeze()  # the institution lives as long as the run: keep the collector off it
     for name, content in planning_records(inst, params, closure).items():
         if name.endswith(".json"):
             (planning_dir / name).write_bytes(

@@ -25,7 +25,8 @@ class SimCalendar:
         self.date_str = [d.isoformat() for d in dates]
         self.is_working = [d.weekday() < 5 and d not in public and d not in closed for d in dates]
         self.working = [i for i, w in enumerate(self.is_working) if w]
-        self._stamp = [f"T{h:02d}:{m:02d}:{s:02d}Z" for h in range(24) for m in range(60) for s in range(60)]
+        two = [f"{n:02d}" for n in range(60)]  # 86,400 stamps: format each 2-digit part once
+        self._stamp = [f"T{h}:{m}:{s}Z" for h in two[:24] for m in two for s in two]
 
     # day indices ---------------------------------------------------------------
     def day_of(self, date: dt.date) -> int:

@@ -90,20 +90,26 @@ class Contract:
             [(uri, Resource.from_contents(doc)) for uri, doc in schemas.documents.items()]
         )
         rs_registry = jsonschema_rs.Registry(list(schemas.documents.items()))
-        # The compiled validators get the schemas with every $ref inlined (same meaning, about 10 %
-        # faster per message); the Python validator keeps the $refs for its error paths.
+        # Both validators get the schemas with every $ref inlined: the same meaning, about 10 % faster
+        # for the compiled one and about 30 % for the readable one, which otherwise spends its time
+        # resolving $refs. Problems do not change: they use the keyword, the instance path and the
+        # message, never the schema path.
         self._python: dict[tuple[int, str], Draft202012Validator] = {}
         self._fast: dict[tuple[int, str], object] = {}
         self._descriptions: dict[tuple[int, str], dict[str, str]] = {}
+        self._patch_fast: dict[int, object] = {}  # flow -> compiled validator, for flows 3 and 4
         for key, uri in schemas.roots.items():
             doc = schemas.documents[uri]
             Draft202012Validator.check_schema(doc)
-            self._python[key] = Draft202012Validator(
-                doc, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
-            )
             inlined = jsonschema_rs.dereference(doc, registry=rs_registry)
-            self._fast[key] = jsonschema_rs.validator_for(inlined, registry=rs_registry, validate_formats=True)
+            self._python[key] = Draft202012Validator(
+                inlined, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+            )
+            self._fast[key] = jsonschema_rs.validator_for(
+                inlined, registry=rs_registry, validate_formats=True
+            )
             self._descriptions[key] = field_descriptions(schemas, key)
+        self._patch_fast = {flow: self._fast[(flow, "PATCH")] for flow in (3, 4)}
 
     @classmethod
     def load(cls, schema_dir: Path | None = None) -> Contract:
@@ -141,11 +147,13 @@ class Contract:
         """Validate one parsed body of `flow`; `method`/`path` (optional) select PUT and enable id rules."""
         if flow == 3 or flow == 4:
             key = _PATCH_KEYS[flow]
+            validator = self._patch_fast[flow]
         elif flow == 5:
             key = (5, schema_method(5, method, body))
+            validator = self._fast[key]
         else:
             raise ValueError(f"flow must be 3, 4 or 5, not {flow!r}")
-        fast_ok = self._fast[key].is_valid(body)  # type: ignore[attr-defined]
+        fast_ok = validator.is_valid(body)  # type: ignore[attr-defined]
         if type(body) is dict:
             found = apply_rules(body, flow, key[1], path, context)
             if fast_ok and not found:

@@ -167,42 +167,55 @@ ABSENT = ("notPresent", "notStarted", "notKnown")
 _PASS_FAIL = ("passed", "failed")
 LEGACY_KEYS = ("mbo-toetsafname", NL_TEST_ADMIN)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_is_uuid = _UUID.fullmatch
+_SEVERITY = {code: rule.severity for code, rule in RULES.items()}
+
+# The checks below run for every message, so they are written for the clean message: a few direct
+# lookups, early exits, nothing built (no pointer strings, no lists) unless a rule fires. They also run
+# on bodies that failed the schema, so every lookup tolerates a wrong type and nothing may raise.
 
 
 def _p(out: list[Problem], code: str, pointer: str, message: str) -> None:
-    out.append(Problem(pointer=pointer, code=code, message=message, severity=RULES[code].severity))
+    out.append(Problem(pointer, code, message, _SEVERITY[code]))
 
 
-def _nl_index(consumers: object) -> int | None:
-    if isinstance(consumers, list):
-        for i, item in enumerate(consumers):
-            if isinstance(item, dict) and item.get("consumerKey") == NL_TEST_ADMIN:
-                return i
-    return None
+def _legacy_key(out: list[Problem], base: str, i: int, key: str) -> None:
+    _p(
+        out,
+        "legacy-consumer-key",
+        f"{base}/{i}/consumerKey",
+        f"consumerKey {key!r} is not 'nl-test-admin', so this block is ignored",
+    )
 
 
-def _consumer_key_rules(consumers: object, base: str, out: list[Problem]) -> None:
-    if not isinstance(consumers, list):
-        return
+def _scan_consumers(consumers: list, base: str, out: list[Problem]) -> int | None:
+    """Index of the first nl-test-admin block; warns about legacy keys on the way."""
+    if len(consumers) == 1:  # the usual shape: just the nl-test-admin block
+        item = consumers[0]
+        if isinstance(item, dict):
+            key = item.get("consumerKey")
+            if key == NL_TEST_ADMIN:
+                return 0
+            if isinstance(key, str) and key.lower() in LEGACY_KEYS:
+                _legacy_key(out, base, 0, key)
+        return None
+    found = None
     for i, item in enumerate(consumers):
         if isinstance(item, dict):
             key = item.get("consumerKey")
-            if isinstance(key, str) and key != NL_TEST_ADMIN and key.lower() in LEGACY_KEYS:
-                _p(
-                    out,
-                    "legacy-consumer-key",
-                    f"{base}/{i}/consumerKey",
-                    f"consumerKey {key!r} is not 'nl-test-admin', so this block is ignored",
-                )
+            if key == NL_TEST_ADMIN:
+                if found is None:
+                    found = i
+            elif isinstance(key, str) and key.lower() in LEGACY_KEYS:
+                _legacy_key(out, base, i, key)
+    return found
 
 
-def _document_rules(docs: object, base: str, out: list[Problem]) -> None:
-    if not isinstance(docs, list):
-        return
+def _document_rules(docs: list, base: str, out: list[Problem]) -> None:
     for j, doc in enumerate(docs):
         if isinstance(doc, dict):
             doc_id = doc.get("documentId")
-            if isinstance(doc_id, str) and _UUID.fullmatch(doc_id) is None:
+            if isinstance(doc_id, str) and _is_uuid(doc_id) is None:
                 _p(
                     out,
                     "document-id-not-uuid",
@@ -211,67 +224,65 @@ def _document_rules(docs: object, base: str, out: list[Problem]) -> None:
                 )
 
 
+def _documents_clean(docs: object) -> bool:
+    """True when no document rule can fire: the cheap check before building any pointer."""
+    if not isinstance(docs, list):
+        return True
+    for doc in docs:
+        if isinstance(doc, dict):
+            doc_id = doc.get("documentId")
+            if isinstance(doc_id, str) and _is_uuid(doc_id) is None:
+                return False
+    return True
+
+
 def _result_rules(result: dict, ctx: RuleContext | None, out: list[Problem]) -> None:
-    """Hot path: written for the common clean message (few lookups, `type() is` instead of isinstance)."""
     get = result.get
-    state = get("state")
     score = get("score")
     weight = get("weight")
-    if weight is not None and weight != 100 and type(weight) is int:
+    if weight != 100 and weight is not None and type(weight) is int:
         _p(out, "weight-not-100", "/result/weight", f"weight is {weight}, OKE always sends 100")
-    pass_ = get("pass")
-    if (
-        pass_ is not None
-        and score is not None
-        and pass_ != score
-        and pass_ in _PASS_FAIL
-        and score in _PASS_FAIL
-    ):
-        _p(out, "pass-contradicts-score", "/result/pass", f"pass is {pass_!r} but score is {score!r}")
-    if (
-        ctx is not None
-        and ctx.result_value_type
-        and type(score) is str
-        and not score_fits(score, ctx.result_value_type)
-    ):
-        _p(
-            out,
-            "score-value-type",
-            "/result/score",
-            f"score {score!r} does not fit result value type {ctx.result_value_type!r}: expected "
-            f"{EXPECTED[ctx.result_value_type]}",
-        )
+    if score is not None:
+        pass_ = get("pass")
+        if pass_ is not None and pass_ != score and pass_ in _PASS_FAIL and score in _PASS_FAIL:
+            _p(out, "pass-contradicts-score", "/result/pass", f"pass is {pass_!r} but score is {score!r}")
+        if (
+            ctx is not None
+            and ctx.result_value_type
+            and type(score) is str
+            and not score_fits(score, ctx.result_value_type)
+        ):
+            _p(
+                out,
+                "score-value-type",
+                "/result/score",
+                f"score {score!r} does not fit result value type {ctx.result_value_type!r}: expected "
+                f"{EXPECTED[ctx.result_value_type]}",
+            )
     consumers = get("consumers")
-    if type(consumers) is not list:
+    if type(consumers) is not list or not consumers:
         return
-    nl = None
-    i = 0
-    for n, item in enumerate(consumers):
-        if type(item) is dict:
-            key = item.get("consumerKey")
-            if key == NL_TEST_ADMIN:
-                if nl is None:
-                    nl, i = item, n
-            elif type(key) is str and key.lower() in LEGACY_KEYS:
-                _p(
-                    out,
-                    "legacy-consumer-key",
-                    f"/result/consumers/{n}/consumerKey",
-                    f"consumerKey {key!r} is not 'nl-test-admin', so this block is ignored",
-                )
-    if nl is None:
-        return
+    # The result's consumers: one nl-test-admin block is the rule (checked with `type() is dict`).
+    nl = consumers[0]
+    if len(consumers) == 1 and type(nl) is dict and nl.get("consumerKey") == NL_TEST_ADMIN:
+        i = 0
+    else:
+        nl, i = _result_nl_block(consumers, out)
+        if nl is None:
+            return
     nget = nl.get
     attendance = nget("attendance")
     raw = nget("rawScore")
     has_raw = type(raw) is int
-    if nget("final") is True and state != "completed" and type(state) is str:
-        _p(
-            out,
-            "final-not-completed",
-            f"/result/consumers/{i}/final",
-            f"final is true but result.state is {state!r}",
-        )
+    if nget("final") is True:
+        state = get("state")
+        if state != "completed" and type(state) is str:
+            _p(
+                out,
+                "final-not-completed",
+                f"/result/consumers/{i}/final",
+                f"final is true but result.state is {state!r}",
+            )
     if attendance in ABSENT:
         if score is not None:
             _p(
@@ -287,7 +298,7 @@ def _result_rules(result: dict, ctx: RuleContext | None, out: list[Problem]) -> 
                 f"/result/consumers/{i}/rawScore",
                 f"a rawScore is given while attendance is {attendance!r}",
             )
-    elif score is None and (has_raw or (state == "completed" and attendance == "present")):
+    elif score is None and (has_raw or (attendance == "present" and get("state") == "completed")):
         why = "rawScore is given" if has_raw else "the result is completed and the participant was present"
         _p(out, "scored-without-score", "/result", f"'score' is missing although {why}")
     max_raw = nget("maxRawScore")
@@ -317,15 +328,9 @@ def _result_rules(result: dict, ctx: RuleContext | None, out: list[Problem]) -> 
     if ctx is not None:
         _context_rules(nl, i, score, attendance, max_raw, ctx, out)
     test_date = nget("testDate")
-    if test_date is not None:
+    if type(test_date) is str and len(test_date) > 10:
         result_date = get("resultDate")
-        if (
-            type(test_date) is str
-            and type(result_date) is str
-            and len(test_date) > 10
-            and len(result_date) == 10
-            and test_date[:10] > result_date
-        ):
+        if type(result_date) is str and len(result_date) == 10 and test_date[:10] > result_date:
             _p(
                 out,
                 "test-date-after-result-date",
@@ -333,8 +338,23 @@ def _result_rules(result: dict, ctx: RuleContext | None, out: list[Problem]) -> 
                 f"testDate {test_date} is after resultDate {result_date}",
             )
     docs = nget("documents")
-    if docs:
+    if docs and not _documents_clean(docs):
         _document_rules(docs, f"/result/consumers/{i}/documents", out)
+
+
+def _result_nl_block(consumers: list, out: list[Problem]) -> tuple[dict | None, int]:
+    """The first nl-test-admin block of result.consumers and its index; legacy keys warned."""
+    nl = None
+    i = 0
+    for n, item in enumerate(consumers):
+        if type(item) is dict:
+            key = item.get("consumerKey")
+            if key == NL_TEST_ADMIN:
+                if nl is None:
+                    nl, i = item, n
+            elif type(key) is str and key.lower() in LEGACY_KEYS:
+                _legacy_key(out, "/result/consumers", n, key)
+    return nl, i
 
 
 def _context_rules(
@@ -362,15 +382,15 @@ def _context_rules(
         )
 
 
-def _association_consumer_rules(body: dict, flow: int, method: str, out: list[Problem]) -> None:
-    consumers = body.get("consumers")
-    if consumers is None:
+def _association_consumer_rules(
+    consumers: object, flow: int, method: str, body: dict, out: list[Problem]
+) -> None:
+    if not isinstance(consumers, list):
         return
-    _consumer_key_rules(consumers, "/consumers", out)
-    i = _nl_index(consumers)
+    i = _scan_consumers(consumers, "/consumers", out)
     if i is None:
         return
-    nl = consumers[i]  # type: ignore[index]
+    nl = consumers[i]
     if "attendance" in nl:
         _p(
             out,
@@ -396,15 +416,19 @@ def apply_rules(
     out: list[Problem] = []
     if flow == 4:
         consumers = body.get("consumers")
-        _consumer_key_rules(consumers, "/consumers", out)
-        i = _nl_index(consumers)
-        if i is not None and "documents" in consumers[i]:  # type: ignore[index]
-            _document_rules(consumers[i]["documents"], f"/consumers/{i}/documents", out)  # type: ignore[index]
+        if isinstance(consumers, list):
+            i = _scan_consumers(consumers, "/consumers", out)
+            if i is not None:
+                docs = consumers[i].get("documents")
+                if isinstance(docs, list) and not _documents_clean(docs):
+                    _document_rules(docs, f"/consumers/{i}/documents", out)
         return out
     result = body.get("result")
     if type(result) is dict:
         _result_rules(result, ctx, out)
-    _association_consumer_rules(body, flow, method, out)
+    consumers = body.get("consumers")
+    if consumers is not None:
+        _association_consumer_rules(consumers, flow, method, body, out)
     if flow == 5 and method == "PUT" and path:
         path_id = association_id_from_path(path)
         assoc_id = body.get("associationId")

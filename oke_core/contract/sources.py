@@ -78,25 +78,24 @@ def from_value(source: str, value: object) -> Message:
         return Message(source, env)
     get = env.get
     method, path, flow, message_id = get("method"), get("path"), get("flow"), get("message_id")
-    if method is None and path is None and message_id is None and "sent_at" not in env:
-        # No envelope key at all (a body that happens to have a `body` field): a bare body.
-        # `in` rather than None-checks, as before: an explicit null still marks an envelope.
-        if not _has_envelope_key(env):
-            return Message(source, env)
+    if method is None and path is None and message_id is None and not _has_envelope_key(env):
+        # No envelope key at all (a body that happens to have a `body` field): a bare body. Keys
+        # are tested with `in`, so an explicit null still marks an envelope.
+        return Message(source, env)
     # Hot path for the common envelope: PATCH/PUT, a string path, no flow or a known one.
     if (
-        (method is None or method == "PATCH" or method == "PUT")
-        and (path is None or type(path) is str)
+        (method == "PATCH" or method == "PUT" or method is None)
+        and (type(path) is str or path is None)
         and (flow is None or flow == 3 or flow == 4 or flow == 5)
     ):
-        if message_id is not None and not isinstance(message_id, str):
+        if not isinstance(message_id, str):
             message_id = None
-        if "body_text" in env:
-            text = env["body_text"]
-            if not isinstance(text, str):
-                return _envelope_error(source, env, "envelope body_text is not a string")
-            return Message(source, None, text, method, path, flow, message_id, env)
-        return Message(source, env["body"], None, method, path, flow, message_id, env)
+        if "body" in env:
+            return Message(source, env["body"], None, method, path, flow, message_id, env)
+        text = env["body_text"]
+        if not isinstance(text, str):
+            return _envelope_error(source, env, "envelope body_text is not a string")
+        return Message(source, None, text, method, path, flow, message_id, env)
     return _unusual_envelope(source, env, method, path, flow, message_id)
 
 
@@ -146,42 +145,29 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
             raise SourceError(f"{path}: no such file or directory")
 
 
-CHUNK_BYTES = 1 << 20
-
-
 def _broken(source: str, raw: bytes) -> Message:
     return Message(source, None, raw.decode("utf-8", errors="replace"))
 
 
-def _read_jsonl(path: Path) -> Iterator[Message]:
-    """One message per non-blank line, read in 1 MiB chunks and split (the hot path of large streams)."""
-    name = str(path)
-    loads, decode_error = orjson.loads, orjson.JSONDecodeError
-    number = 0
-    rest = b""
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            lines = (rest + chunk if rest else chunk).split(b"\n")
-            rest = lines.pop()
-            for line in lines:
-                number += 1
-                try:
-                    value = loads(line)
-                except decode_error:
-                    if line.strip():  # a broken line keeps its newline, for the json-syntax line/column
-                        yield _broken(f"{name}:{number}", line + b"\n")
-                    continue
-                yield from_value(f"{name}:{number}", value)
-    if rest.strip():  # the last line, without a newline
-        number += 1
-        yield from_bytes(f"{name}:{number}", rest)
-
-
 def read_file(path: Path) -> Iterator[Message]:
-    """Messages of one file: one per non-blank line for .jsonl (source `file:line`), else the whole file."""
+    """Messages of one file: one per non-blank line for .jsonl (source `file:line`), else the whole file.
+
+    The .jsonl loop is the hot path of large streams: plain line iteration of the buffered file was
+    measured faster than reading big chunks and splitting them (bytes.split scans byte by byte).
+    """
     try:
         if path.suffix == ".jsonl":
-            yield from _read_jsonl(path)
+            prefix = f"{path}:"
+            loads, decode_error = orjson.loads, orjson.JSONDecodeError
+            with path.open("rb") as handle:
+                for number, line in enumerate(handle, start=1):
+                    try:
+                        value = loads(line)
+                    except decode_error:
+                        if line.strip():  # blank lines (also whitespace-only ones) are skipped
+                            yield _broken(f"{prefix}{number}", line)
+                        continue
+                    yield from_value(f"{prefix}{number}", value)
         else:
             yield from_bytes(str(path), path.read_bytes())
     except OSError as exc:

@@ -21,13 +21,7 @@ def test_invariant_holds_on_tiny(tiny, name):
     assert inv.passed, f"{name}: {inv.detail}; examples: {inv.examples[:3]}"
 
 
-EDUARTE_BLOCKED = (
-    "ingest counts the simulator's flow-4 text 'Geen bijzonderheden.' as a session irregularity; under "
-    "eduarte (exceptions_block_establishment) no result becomes definitive - reported to the lead"
-)
 
-
-@pytest.mark.xfail(reason=EDUARTE_BLOCKED, strict=False)
 def test_complaint_window_invariant_under_eduarte(tiny_eduarte):
     inv = evaluate(
         "no_definitive_before_complaint_window", tiny_eduarte.store, tiny_eduarte.policy, tiny_eduarte.folder
