@@ -23,5 +23,5 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 # Dagster's local instance lives in the repository (telemetry off, see dagster.yaml).
 mkdir -p .dagster_home
-cp -f scripts/dagster.yaml .dagster_home/dagster.yaml
+cp -f dagster.yaml .dagster_home/dagster.yaml
 echo "setup: ready (.venv/bin/oke)"
