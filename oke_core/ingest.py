@@ -1,62 +1,52 @@
 """Ingest: envelope -> contract -> apply -> OKE-log; the one path for CLI, HTTP endpoint and Dagster assets.
 
 Every received message ends up applied, duplicate or quarantined (with a reason code), so
-``received == applied + duplicates + quarantined`` always. Writes are buffered and flushed in
-batches (SQLAlchemy Core executemany, one transaction per batch); the current state of every
-result lives in a dict cache, so the hot path never reads the database per message.
+``received == applied + duplicates + quarantined`` always. The current state of every result
+lives in memory; writes are buffered and flushed in batches (one transaction, one executemany per
+table, each dirty result written once), so the hot path never reads the database per message.
+Result application lives in ``oke_core.apply``, the quarantine rules in ``oke_core.quarantine``.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
-from operator import attrgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from oke_core import events as event_handlers
+from oke_core.apply import ResultApplier, dumps
 from oke_core.calendar import local_date, parse_datetime
-from oke_core.contract import Contract, Problem, RuleContext, Verdict, detect_flow
-from oke_core.grading import AS_DELIVERED, CutScoreError, convert, passes
-from oke_core.lifecycle import (
-    ESTABLISHED,
-    PENDING,
-    RECORD_FIELDS,
-    IllegalTransition,
-    ResultRecord,
-    Status,
-    check_transition,
-    decide,
-    establishment_rule,
-)
-from oke_core.okelog import OkeLog, midnight, utc_text
+from oke_core.contract import Contract, RuleContext, Verdict, detect_flow
+from oke_core.lifecycle import RECORD_FIELDS, ResultRecord
+from oke_core.okelog import AFTER, DETAIL, REASON, RULE, OkeLog, midnight, utc_text
 from oke_core.planning import Association, Planning
 from oke_core.policy import Policy
-from oke_core.store import Store, models
-from oke_core.store.batch import insert_many, insert_tuples, update_many, update_tuples
-
-NL = "nl-test-admin"
-QUARANTINE_REASONS = (
-    "invalid",
-    "json-syntax",
-    "unknown-association",
-    "wrong-student",
-    "wrong-component",
-    "unknown-offering",
+from oke_core.quarantine import (
+    QUARANTINE_REASONS,
+    Quarantined,
+    bad_path,
+    cross_check,
+    nl_consumer,
+    parse_path,
+    ref_id,
+    unknown_association,
+    unknown_offering,
 )
-_INSERT_ROW = attrgetter(*RECORD_FIELDS)
-_UPDATE_COLS = tuple(f for f in RECORD_FIELDS if f != "association_id")
-_UPDATE_ROW = attrgetter(*_UPDATE_COLS, "association_id")
+from oke_core.store import Store, models
+from oke_core.store.pending import PendingWrites, write_keyed, write_meta
 
+__all__ = ["QUARANTINE_REASONS", "IngestCounts", "Ingestor", "Outcome"]
 
-def dumps(obj: Any) -> str:
-    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode()
+_blake2b = hashlib.blake2b
 
 
 @dataclass
@@ -101,48 +91,38 @@ class IngestCounts:
 
 @dataclass
 class Outcome:
+    """What happened to one message. A duplicate also says what happened to the first delivery
+    (``first_status`` applied | quarantined, ``first_reason``, ``first_message_id``), so a front
+    door can answer a repeated refused message with the same refusal."""
+
     status: str  # applied | duplicate | quarantined
     reason: str | None
     verdict: Verdict | None
     association_id: str | None
     version: int | None
+    first_status: str | None = None
+    first_reason: str | None = None
+    first_message_id: str | None = None
 
 
-class _Quarantine(Exception):
-    def __init__(self, reason: str, problems: list[Problem]) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.problems = problems
+#: What the idempotency register knows of a message id: (digest, outcome, reason) of its first delivery.
+Seen = tuple[str, str, str | None]
 
 
-def _problem(pointer: str, code: str, message: str) -> Problem:
-    return Problem(pointer=pointer, code=code, message=message)
+@contextmanager
+def _young_gc_relaxed(threshold: int = 50_000) -> Iterator[None]:
+    """Collect the young generation less often while a batch runs (restored afterwards).
 
-
-def _parse_path(path: Any) -> tuple[str | None, str | None]:
-    if not isinstance(path, str):
-        return None, None
-    parts = [p for p in path.split("?", 1)[0].split("/") if p]
-    if len(parts) >= 2 and parts[-2] in ("associations", "offerings"):
-        return parts[-2], parts[-1]
-    return None, None
-
-
-def _nl_consumer(obj: Any) -> dict[str, Any] | None:
-    consumers = obj.get("consumers") if isinstance(obj, dict) else None
-    if isinstance(consumers, list):
-        for item in consumers:
-            if isinstance(item, dict) and item.get("consumerKey") == NL:
-                return item
-    return None
-
-
-def _ref_id(value: Any, key: str) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and isinstance(value.get(key), str):
-        return value[key]
-    return None
+    Ingest allocates a few short-lived containers per message; with the default threshold (700)
+    the collector runs every few messages and walks the ever-growing older generations often
+    enough to cost about a tenth of the ingest time. Memory stays bounded: it still collects.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], threshold), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -151,7 +131,7 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-class Ingestor:
+class Ingestor(ResultApplier):
     """KRS processing for one store: messages, KRS-side events and the clock.
 
     Writes are buffered: call ``flush()`` (``receive_many`` flushes every ``batch_size`` messages).
@@ -179,17 +159,12 @@ class Ingestor:
             t.strip().rstrip(".!").strip().lower() for t in policy.no_irregularity_texts
         )
         self._day_cache: dict[str, date] = {}
+        self._routes: dict[str, tuple[str | None, str | None]] = {}  # path -> (kind, target id)
         self._by_offering: dict[str, list[str]] | None = None
-        # buffers
-        self._inbox: list[dict[str, Any]] = []
-        self._pending_ids: dict[str, str] = {}
-        self._prefetched: dict[str, str] | None = None
-        self._versions: list[dict[str, Any]] = []
-        self._quarantine: list[dict[str, Any]] = []
-        self._quarantine_updates: list[dict[str, Any]] = []
-        self._inbox_updates: list[dict[str, Any]] = []
-        self._reports: list[dict[str, Any]] = []
-        self._participations: list[dict[str, Any]] = []
+        self._pending = PendingWrites(store.is_sqlite)
+        self._pending_ids: dict[str, Seen] = {}
+        self._prefetched: dict[str, Seen] = {}
+        self._looked_up: set[str] = set()
         self._dirty: set[str] = set()
         self._dirty_cut: set[str] = set()
         self._dirty_cases: set[str] = set()
@@ -199,8 +174,7 @@ class Ingestor:
     # -- state ------------------------------------------------------------------------------------
     def _load_state(self) -> None:
         st = self.store
-        eng = st.engine
-        with eng.connect() as conn:
+        with st.engine.connect() as conn:
 
             def max_of(table: Any) -> int:
                 return int(
@@ -294,17 +268,21 @@ class Ingestor:
     def receive_many(self, envelopes: Iterable[dict[str, Any]]) -> IngestCounts:
         """Messages in arrival order (CLI, assets); flushed every ``batch_size`` messages."""
         counts = IngestCounts()
-        for chunk in _chunks(envelopes, self.batch_size):
+        stamp_of = self._stamp
+        day_of = self._day
+        handle = self._handle
+        with _young_gc_relaxed():
+            for chunk in _chunks(envelopes, self.batch_size):
+                self.flush()
+                self.prefetch(env.get("message_id") for env in chunk)
+                for env in chunk:
+                    stamp = stamp_of(env, None)
+                    day = day_of(stamp)
+                    today = self.today
+                    if today is None or day > today:
+                        self.advance_to(day)
+                    handle(env, stamp, day, counts)
             self.flush()
-            self._prefetch(env.get("message_id") for env in chunk)
-            for env in chunk:
-                stamp = self._stamp(env, None)
-                day = self._day(stamp)
-                if self.today is None or day > self.today:
-                    self.advance_to(day)
-                self._handle(env, stamp, day, counts)
-            self._prefetched = None
-        self.flush()
         self.counts.add(counts)
         return counts
 
@@ -317,28 +295,39 @@ class Ingestor:
         got = envelope.get("received_at") or envelope.get("sent_at")
         return got if isinstance(got, str) and got else "1970-01-01T00:00:00Z"
 
-    def _prefetch(self, ids: Iterable[Any]) -> None:
-        wanted = sorted({i for i in ids if isinstance(i, str)})
-        found: dict[str, str] = {}
+    def prefetch(self, ids: Iterable[Any]) -> None:
+        """Look up a batch of message ids in one query; the answers are used until the next ``flush()``.
+
+        ``receive_many`` does this per batch; a front door that collects requests (the HTTP writer)
+        calls it before ``receive`` for each. Ids not prefetched are looked up one at a time.
+        """
+        wanted = sorted({i for i in ids if isinstance(i, str)} - self._looked_up)
+        if not wanted:
+            return
         table = models.InboxEntry.__table__
+        cols = (table.c.message_id, table.c.digest, table.c.outcome, table.c.reason)
+        found = self._prefetched
         with self.store.engine.connect() as conn:
             for start in range(0, len(wanted), 900):
                 part = wanted[start : start + 900]
-                for mid, digest in conn.execute(
-                    select(table.c.message_id, table.c.digest).where(table.c.message_id.in_(part))
+                for mid, digest, outcome, reason in conn.execute(
+                    select(*cols).where(table.c.message_id.in_(part))
                 ):
-                    found[mid] = digest
-        self._prefetched = found
+                    found[mid] = (digest, outcome, reason)
+        self._looked_up.update(wanted)
 
-    def _seen(self, mid: str) -> str | None:
+    def _seen(self, mid: str) -> Seen | None:
         hit = self._pending_ids.get(mid)
         if hit is not None:
             return hit
-        if self._prefetched is not None:
+        if mid in self._looked_up:
             return self._prefetched.get(mid)
         table = models.InboxEntry.__table__
         with self.store.engine.connect() as conn:
-            return conn.execute(select(table.c.digest).where(table.c.message_id == mid)).scalar_one_or_none()
+            row = conn.execute(
+                select(table.c.digest, table.c.outcome, table.c.reason).where(table.c.message_id == mid)
+            ).first()
+        return None if row is None else (row[0], row[1], row[2])
 
     def _handle(
         self,
@@ -350,41 +339,52 @@ class Ingestor:
     ) -> Outcome:
         counts.received += 1
         self._buffered += 1
-        mid = env.get("message_id")
-        method = env.get("method")
-        path = env.get("path")
-        is_json = "body_text" not in env
-        if is_json:
-            body: Any = env.get("body")
-            text = dumps(body)
+        get = env.get
+        mid = get("message_id")
+        method = get("method")
+        path = get("path")
+        if "body_text" not in env:
+            is_json = True
+            body: Any = get("body")
+            text = orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode()
+            body_key = "body@"
         else:
+            is_json = False
             body = None
-            text = env["body_text"] if isinstance(env["body_text"], str) else str(env["body_text"])
-        digest = hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+            raw = env["body_text"]
+            text = raw if isinstance(raw, str) else str(raw)
+            body_key = "body_text@"
+        digest = _blake2b(text.encode(), digest_size=12).hexdigest()
         if not isinstance(mid, str) or not mid:
             mid = "no-id-" + digest
-        kind, target = _parse_path(path)
+        route = self._routes.get(path) if path.__class__ is str else None
+        if route is None:
+            route = parse_path(path)
+            if path.__class__ is str:
+                if len(self._routes) > 200_000:
+                    self._routes.clear()
+                self._routes[path] = route
+        kind, target = route
+        # stored without the body: ``body_key`` says where the body is kept (store.log(bodies=True))
         detail: dict[str, Any] = {
             "method": method,
             "path": path,
             "received_at": stamp,
-            "sent_at": env.get("sent_at"),
-            "flow_given": env.get("flow"),
+            "sent_at": get("sent_at"),
+            "flow_given": get("flow"),
         }
-        # the body goes first in the (sorted-key) detail text; splice it in instead of re-serialising it
-        head = '{"body":' + text + "," if is_json else '{"body_text":' + dumps(text) + ","
-
-        def detail_text(extra: dict[str, Any]) -> str:
-            return head + dumps(detail | extra)[1:]
-
         if requeue is None:
             entry = self.log.append(stamp, "message", "TA", message_id=mid, association_id=target)
             prev = self._seen(mid)
-            reused = prev is not None and prev != digest
+            reused = prev is not None and prev[0] != digest
             if prev is not None and not reused:
                 counts.duplicates += 1
-                entry.update(after="duplicate", reason="same-message-id", detail=detail_text({}))
-                return Outcome("duplicate", "same-message-id", None, target, None)
+                self._pending.bodies.append((entry[0], text))
+                detail[body_key] = "m"
+                entry[AFTER] = "duplicate"
+                entry[REASON] = "same-message-id"
+                entry[DETAIL] = dumps(detail)
+                return Outcome("duplicate", "same-message-id", None, target, None, prev[1], prev[2], mid)
         else:
             entry = self.log.append(
                 self._now(),
@@ -396,8 +396,8 @@ class Ingestor:
             )
             reused = False
         verdict: Verdict | None = None
+        flow = get("flow")
         try:
-            flow = env.get("flow")
             assoc = self.planning.associations.get(target) if kind == "associations" and target else None
             ctx = self._context(assoc) if assoc else None
             if is_json:
@@ -409,87 +409,48 @@ class Ingestor:
                 flow = verdict.flow
             if verdict.errors:
                 reason = "json-syntax" if any(p.code == "json-syntax" for p in verdict.errors) else "invalid"
-                raise _Quarantine(reason, verdict.errors)
+                raise Quarantined(reason, verdict.errors)
             if kind is None:
-                raise _Quarantine(
-                    "invalid",
-                    [
-                        _problem(
-                            "",
-                            "envelope.path",
-                            f"path {path!r} is not /associations/{{id}} or /offerings/{{id}}",
-                        )
-                    ],
-                )
+                raise bad_path(path)
             if kind == "offerings":
                 if flow != 4 or target not in self.planning.offerings:
-                    raise _Quarantine(
-                        "unknown-offering",
-                        [_problem("", "unknown-offering", f"offering {target} is not in the planning")],
-                    )
+                    raise unknown_offering(target)
                 status, why, version = "applied", None, None
-                self._apply_session_report(body, target, mid, stamp, text)
+                ref = f"r:{self._r_seq}"
+                self._apply_session_report(body, target, mid, stamp, text)  # type: ignore[arg-type]
             else:
                 if assoc is None:
                     assoc = self._extra_attempt(body, target, flow, method, stamp, mid)
                 if assoc is None:
-                    raise _Quarantine(
-                        "unknown-association",
-                        [_problem("", "unknown-association", f"association {target} is not in the planning")],
-                    )
-                self._cross_check(body, assoc)
+                    raise unknown_association(target)
+                cross_check(body, assoc)
                 status, why, version = self._apply_result(body, assoc, mid, stamp, day, text, digest, flow)
-        except _Quarantine as q:
-            counts.quarantined[q.reason] = counts.quarantined.get(q.reason, 0) + 1
-            problems = dumps([p.to_dict() for p in q.problems])
-            entry.update(
-                after="quarantined", reason=q.reason, detail=detail_text({"problems": orjson.loads(problems)})
-            )
-            if requeue is None:
-                self._quarantine.append(
-                    {
-                        "seq": self._q_seq,
-                        "message_id": mid,
-                        "received_at": stamp,
-                        "reason": q.reason,
-                        "flow": flow if isinstance(flow, int) else None,
-                        "method": method,
-                        "path": path,
-                        "body_text": text,
-                        "problems": problems,
-                        "status": "open",
-                        "resolved_at": None,
-                    }
-                )
-                self._q_seq += 1
-                if not reused:
-                    self._remember(mid, digest, stamp, "quarantined", q.reason)
-            elif requeue["reason"] != q.reason or requeue["problems"] != problems:
-                self._quarantine_updates.append(
-                    {
-                        "seq": requeue["seq"],
-                        "reason": q.reason,
-                        "problems": problems,
-                        "status": "open",
-                        "resolved_at": None,
-                    }
-                )
-            return Outcome("quarantined", q.reason, verdict, target, None)
+                ref = "v" if version is not None else "m"
+        except Quarantined as q:
+            where = (entry, detail, body_key, mid, stamp, flow, method, path, text, digest)
+            return self._quarantine(q, where, counts, verdict, target, reused, requeue)
         if status == "duplicate":
             counts.duplicates += 1
+            first = ("applied", None, self.results[target].last_message_id)  # type: ignore[index]
         else:
             counts.applied += 1
-        entry.update(
-            after=status,
-            reason=why,
-            rule=f"flow-{flow}",
-            detail=detail_text({"flow": flow, "version": version}),
-        )
+            first = (None, None, None)
+        if requeue is not None:
+            ref = f"q:{requeue['seq']}"
+        elif ref == "m":
+            self._pending.bodies.append((entry[0], text))
+        detail["flow"] = flow
+        detail["version"] = version
+        detail[body_key] = ref
+        entry[AFTER] = status
+        entry[REASON] = why
+        entry[RULE] = f"flow-{flow}"
+        entry[DETAIL] = dumps(detail)
         if requeue is None:
             if not reused:
                 self._remember(mid, digest, stamp, "applied", None)
         else:
-            self._quarantine_updates.append(
+            self._pending.quarantine_updates.append(
                 {
                     "seq": requeue["seq"],
                     "reason": requeue["reason"],
@@ -498,41 +459,65 @@ class Ingestor:
                     "resolved_at": self._now(),
                 }
             )
-            self._inbox_updates.append({"message_id": mid, "outcome": "applied", "reason": None})
-        return Outcome(status, why, verdict, target, version)
+            self._pending.inbox_updates.append({"message_id": mid, "outcome": "applied", "reason": None})
+        return Outcome(status, why, verdict, target, version, *first)
+
+    def _quarantine(
+        self,
+        q: Quarantined,
+        where: tuple[Any, ...],
+        counts: IngestCounts,
+        verdict: Verdict | None,
+        target: str | None,
+        reused: bool,
+        requeue: dict[str, Any] | None,
+    ) -> Outcome:
+        entry, detail, body_key, mid, stamp, flow, method, path, text, digest = where
+        counts.quarantined[q.reason] = counts.quarantined.get(q.reason, 0) + 1
+        found = [p.to_dict() for p in q.problems]
+        problems = dumps(found)
+        if requeue is None:
+            seq = self._q_seq
+            self._pending.quarantine.append(
+                {
+                    "seq": seq,
+                    "message_id": mid,
+                    "received_at": stamp,
+                    "reason": q.reason,
+                    "flow": flow if isinstance(flow, int) else None,
+                    "method": method,
+                    "path": path,
+                    "body_text": text,
+                    "problems": problems,
+                    "status": "open",
+                    "resolved_at": None,
+                }
+            )
+            self._q_seq += 1
+            if not reused:
+                self._remember(mid, digest, stamp, "quarantined", q.reason)
+        else:
+            seq = requeue["seq"]
+            if requeue["reason"] != q.reason or requeue["problems"] != problems:
+                self._pending.quarantine_updates.append(
+                    {
+                        "seq": seq,
+                        "reason": q.reason,
+                        "problems": problems,
+                        "status": "open",
+                        "resolved_at": None,
+                    }
+                )
+        detail["problems"] = found
+        detail[body_key] = f"q:{seq}"
+        entry[AFTER] = "quarantined"
+        entry[REASON] = q.reason
+        entry[DETAIL] = dumps(detail)
+        return Outcome("quarantined", q.reason, verdict, target, None)
 
     def _remember(self, mid: str, digest: str, stamp: str, outcome: str, reason: str | None) -> None:
-        self._pending_ids[mid] = digest
-        self._inbox.append(
-            {"message_id": mid, "digest": digest, "received_at": stamp, "outcome": outcome, "reason": reason}
-        )
-
-    def _cross_check(self, body: dict[str, Any], assoc: Association) -> None:
-        """INTERFACES.md section 10: ``person``/``offering`` in the body must match the deelname."""
-        person = _ref_id(body.get("person"), "personId")
-        if person is not None and person != assoc.student_id:
-            raise _Quarantine(
-                "wrong-student",
-                [
-                    _problem(
-                        "/person",
-                        "wrong-student",
-                        f"person {person} is not the student of association {assoc.association_id}",
-                    )
-                ],
-            )
-        offering = _ref_id(body.get("offering"), "offeringId")
-        if offering is not None and offering != assoc.offering_id:
-            raise _Quarantine(
-                "wrong-component",
-                [
-                    _problem(
-                        "/offering",
-                        "wrong-component",
-                        f"offering {offering} is not the zitting of association {assoc.association_id}",
-                    )
-                ],
-            )
+        self._pending_ids[mid] = (digest, outcome, reason)
+        self._pending.inbox.append((mid, digest, stamp, outcome, reason))
 
     def _extra_attempt(
         self, body: Any, target: str | None, flow: Any, method: Any, stamp: str, mid: str
@@ -540,12 +525,12 @@ class Ingestor:
         """Flow 5 PUT for an unforeseen extra attempt: accepted (200), the deelname is created."""
         if flow != 5 or not target or not isinstance(body, dict):
             return None
-        nl = _nl_consumer(body) or {}
+        nl = nl_consumer(body) or {}
         original = self.planning.associations.get(nl.get("orgAssociationId") or "")
         if original is None:
             return None
-        offering = _ref_id(body.get("offering"), "offeringId") or original.offering_id
-        person = _ref_id(body.get("person"), "personId") or original.student_id
+        offering = ref_id(body.get("offering"), "offeringId") or original.offering_id
+        person = ref_id(body.get("person"), "personId") or original.student_id
         if offering not in self.planning.offerings or person not in self.planning.students:
             return None
         attempt = nl.get("attempt") if isinstance(nl.get("attempt"), int) else original.attempt + 1
@@ -553,7 +538,7 @@ class Ingestor:
         self.planning.associations[target] = assoc
         if self._by_offering is not None:
             self._by_offering.setdefault(offering, []).append(target)
-        self._participations.append(
+        self._pending.participations.append(
             {
                 "association_id": target,
                 "offering_id": offering,
@@ -575,351 +560,7 @@ class Ingestor:
         )
         return assoc
 
-    # -- applying a result ------------------------------------------------------------------------
-    def _apply_result(
-        self,
-        body: dict[str, Any],
-        assoc: Association,
-        mid: str,
-        stamp: str,
-        day: date,
-        text: str,
-        digest: str,
-        flow: int,
-    ) -> tuple[str, str | None, int | None]:
-        res = body.get("result")
-        if not isinstance(res, dict):
-            return "applied", "no-result", None
-        aid = assoc.association_id
-        rec = self.results.get(aid)
-        if rec is not None and digest == rec.current_digest:
-            return "duplicate", "same-content", rec.current_version
-        offering = self.planning.offerings[assoc.offering_id]
-        comp = self.planning.components[offering.component_id]
-        nl = _nl_consumer(res)
-        if nl is None and rec is not None:  # merge-patch: consumers left out -> unchanged
-            nl = {
-                "attendance": rec.attendance,
-                "rawScore": rec.raw_score,
-                "maxRawScore": rec.max_raw_score,
-                "final": rec.final,
-                "assessorId": rec.assessor_id,
-                "assessorCode": rec.assessor_code,
-                "testDate": rec.test_date,
-            }
-        nl = nl or {}
-        state = res.get("state")
-        if rec is None:
-            rec = ResultRecord(
-                association_id=aid,
-                student_id=assoc.student_id,
-                component_id=comp.component_id,
-                exam_version_id=offering.exam_version_id,
-                offering_id=offering.offering_id,
-                attempt=assoc.attempt,
-                variant=comp.variant,
-                status="",
-                current_version=0,
-                versions=0,
-                result_state="",
-                sitting_date=offering.sitting_date,
-                received_on=day,
-                marking_deadline=self.cal.add(offering.sitting_date, self.policy.marking_working_days),
-                needs_cut_score=comp.variant == 1
-                and comp.cut_score
-                and comp.result_value_type not in AS_DELIVERED,
-            )
-            self.results[aid] = rec
-            self.by_version[rec.exam_version_id].add(aid)
-        version = rec.versions + 1
-        rec.versions = version
-        self._dirty.add(aid)
-        row = {
-            "association_id": aid,
-            "version": version,
-            "message_id": mid,
-            "received_at": stamp,
-            "flow": flow,
-            "disposition": "current",
-            "state": str(state),
-            "attendance": nl.get("attendance"),
-            "raw_score": nl.get("rawScore"),
-            "max_raw_score": nl.get("maxRawScore"),
-            "score": res.get("score", rec.delivered_score),
-            "pass": res.get("pass", rec.delivered_pass),
-            "final": bool(nl.get("final")),
-            "assessor_id": nl.get("assessorId"),
-            "assessor_code": nl.get("assessorCode"),
-            "test_date": nl.get("testDate"),
-            "result_date": res.get("resultDate"),
-            "irregularities": nl.get("irregularities"),
-            "documents": dumps(nl["documents"]) if nl.get("documents") else None,
-            "body_text": text,
-        }
-        self._versions.append(row)
-        rec.updated_at = stamp
-        if rec.result_state == "completed" and state != "completed":
-            row["disposition"] = "ignored-out-of-order"
-            return "applied", "late-attendance-ignored", version
-        correction = rec.result_state == "completed" and state == "completed"
-        if correction and (rec.status in ESTABLISHED or rec.status == Status.WITHDRAWN):
-            if rec.status == Status.WITHDRAWN or (
-                self.policy.correction_after_definitive == "hold" and not rec.correction_expected
-            ):
-                row["disposition"] = "held"
-                rec.held_version = version
-                self.log.append(
-                    stamp,
-                    "correction",
-                    "KRS",
-                    rule="correction-after-definitive",
-                    message_id=mid,
-                    association_id=aid,
-                    before=str(rec.current_version),
-                    after=str(version),
-                    reason="held-withdrawn" if rec.status == Status.WITHDRAWN else "held-by-policy",
-                )
-                return "applied", "correction-held", version
-            self._transition(rec, Status.CORRECTED, stamp, mid, "correction-after-definitive")
-            rec.definitive_on = rec.definitive_rule = rec.definitive_by = None
-            rec.appeal_deadline = rec.closed_on = None
-            rec.provisional_since = self.today
-            self._restart_window(rec)
-        elif correction and rec.correction_expected and self.policy.complaint_upheld_restarts_window:
-            rec.provisional_since = self.today
-            self._restart_window(rec)
-        if correction:
-            rec.corrections += 1
-            rec.correction_expected = False
-            self.log.append(
-                stamp,
-                "correction",
-                "TA",
-                rule="new-version",
-                message_id=mid,
-                association_id=aid,
-                before=str(rec.current_version),
-                after=str(version),
-            )
-        rec.current_version = version
-        rec.current_digest = digest
-        rec.last_message_id = mid
-        rec.result_state = str(state)
-        rec.attendance = row["attendance"]
-        rec.raw_score = row["raw_score"]
-        rec.max_raw_score = row["max_raw_score"]
-        rec.delivered_score = row["score"]
-        rec.delivered_pass = row["pass"]
-        rec.final = row["final"]
-        rec.assessor_id = row["assessor_id"]
-        rec.assessor_code = row["assessor_code"]
-        rec.test_date = row["test_date"]
-        rd = row["result_date"]
-        rec.result_date = date.fromisoformat(rd[:10]) if isinstance(rd, str) and len(rd) >= 10 else None
-        if state == "completed":
-            if rec.scored_on is None:
-                rec.scored_on = day
-                rec.marked_on = rec.result_date or day
-                rec.marking_late = rec.marked_on > rec.marking_deadline
-                rec.import_deadline = self.cal.add(rec.marked_on, self.policy.import_working_days)
-                rec.imported_on = day
-                rec.import_late = day > rec.import_deadline
-                if self.policy.establishment_rule == "fixed_working_days_after_sitting":
-                    rec.establishment_due = self.cal.add(
-                        rec.sitting_date, self.policy.establishment_working_days or 0
-                    )
-            self._set_exceptions(rec, row["irregularities"], offering, comp.assessor_required, body)
-            self._grade(rec)
-        self._settle(rec, stamp, mid, "delivery")
-        return "applied", "correction" if correction else None, version
-
-    def _restart_window(self, rec: ResultRecord) -> None:
-        days = self.policy.complaint_window_working_days
-        if days and rec.provisional_since is not None:
-            rec.complaint_deadline = self.cal.add(rec.provisional_since, days)
-
-    def _set_exceptions(
-        self,
-        rec: ResultRecord,
-        irregularities: Any,
-        offering: Any,
-        assessor_required: bool,
-        body: dict[str, Any],
-    ) -> None:
-        found = []
-        if self._irregular(irregularities):
-            found.append("irregularities")
-        if rec.test_date:
-            try:
-                tday = self._day(rec.test_date)
-                if not offering.sitting_date <= tday <= offering.end_date:
-                    found.append("date-mismatch")
-            except ValueError:
-                found.append("date-mismatch")
-        if (
-            assessor_required
-            and (rec.raw_score is not None or rec.delivered_score is not None)
-            and not (rec.assessor_id or rec.assessor_code)
-        ):
-            found.append("assessor-missing")
-        attempt = (_nl_consumer(body) or {}).get("attempt")
-        if isinstance(attempt, int) and attempt != rec.attempt:
-            found.append("date-mismatch")
-        if rec.offering_id in self.irregular_offerings:
-            found.append("session-irregularities")
-        new = ",".join(sorted(set(found))) or None
-        if new != rec.exception:
-            rec.exception = new
-            rec.exception_approved_by = None
-            if new == "session-irregularities" and rec.offering_id in self.approved_offerings:
-                rec.exception_approved_by = self.approved_offerings[rec.offering_id]
-            if new:
-                self.log.append(
-                    rec.updated_at or self._now(),
-                    "exception",
-                    "KRS",
-                    rule="exception-detected",
-                    association_id=rec.association_id,
-                    message_id=rec.last_message_id,
-                    after=new,
-                    reason="blocks establishment until approved"
-                    if self.policy.exceptions_block_establishment
-                    else "reported to exam board",
-                )
-
-    def _grade(self, rec: ResultRecord) -> None:
-        """Grade of the current version: converted (variant 1 with a valid cut score) or as delivered."""
-        comp = self.planning.components[rec.component_id]
-        if not rec.needs_cut_score or rec.raw_score is None:
-            rec.grade = rec.delivered_score
-            rec.passed = passes(
-                comp.result_value_type, rec.delivered_score, comp.pass_from, rec.delivered_pass
-            )
-            rec.grade_method = "as-delivered"
-            if rec.needs_cut_score and rec.raw_score is None:
-                rec.grade_method = "no-raw-score"
-            return
-        cut = self.cut_scores.get(rec.exam_version_id)
-        if cut is None or not cut["valid"]:
-            rec.grade = rec.passed = rec.grade_method = None
-            return
-        version = self.planning.exam_versions[rec.exam_version_id]
-        try:
-            grade = convert(comp.result_value_type, rec.raw_score, version.max_raw_score, cut["cut_score"])
-        except (CutScoreError, ValueError) as exc:
-            self.log.append(
-                self._now(),
-                "error",
-                "KRS",
-                rule="grade-conversion",
-                association_id=rec.association_id,
-                reason=str(exc),
-            )
-            rec.grade = rec.passed = rec.grade_method = None
-            return
-        rec.grade, rec.passed, rec.grade_method = grade.score, grade.passed, grade.method
-        rec.cut_score = cut["cut_score"]
-        if rec.cut_score_known_on is None:
-            rec.cut_score_known_on = self.today
-
-    # -- lifecycle --------------------------------------------------------------------------------
-    def _settle(self, rec: ResultRecord, at: str, mid: str | None, cause: str) -> None:
-        """Move the record to the state its facts call for, one logged transition at a time."""
-        today = self.today or rec.received_on
-        for _ in range(6):
-            target, checks = decide(rec, self.policy, today)
-            if target == rec.status:
-                break
-            rule = cause
-            detail = None
-            if target == Status.DEFINITIVE and checks is not None:
-                rule_name, by = establishment_rule(rec, self.policy)
-                rule = f"establishment:{rule_name}"
-                detail = dumps({"checks": [c.as_dict() for c in checks], "by": by})
-            if not self._transition(rec, target, at, mid, rule, detail):
-                break
-        self._schedule(rec)
-
-    def _transition(
-        self, rec: ResultRecord, target: str, at: str, mid: str | None, rule: str, detail: str | None = None
-    ) -> bool:
-        before = rec.status
-        try:
-            check_transition(before, target)
-        except IllegalTransition as exc:
-            self.log.append(
-                at,
-                "error",
-                "KRS",
-                rule="illegal-transition",
-                message_id=mid,
-                association_id=rec.association_id,
-                before=before,
-                after=target,
-                reason=str(exc),
-            )
-            return False
-        today = self.today or rec.received_on
-        actor = "KRS"
-        if target == Status.PROVISIONAL and rec.provisional_since is None:
-            rec.provisional_since = today
-            self._restart_window(rec)
-        elif target == Status.DEFINITIVE:
-            rule_name, by = establishment_rule(rec, self.policy)
-            rec.definitive_on, rec.definitive_rule, rec.definitive_by = today, rule_name, by
-            actor = by
-            days = self.policy.appeal_window_working_days
-            rec.appeal_deadline = self.cal.add(today, days) if days else None
-        elif target == Status.CLOSED:
-            rec.closed_on = today
-        elif target == Status.WITHDRAWN:
-            rec.withdrawn_on = today
-        rec.status = target
-        self._dirty.add(rec.association_id)
-        self.log.append(
-            at,
-            "transition",
-            actor,
-            rule=rule,
-            message_id=mid,
-            association_id=rec.association_id,
-            before=before or None,
-            after=target,
-            detail=detail,
-        )
-        if self.policy.notify_students and (
-            target == Status.CORRECTED or (target == Status.PROVISIONAL and rec.notified_on is None)
-        ):
-            rec.notified_on = today
-            self.log.append(
-                at,
-                "notification",
-                "KRS",
-                rule="notify-student",
-                association_id=rec.association_id,
-                after="e-mail",
-                detail=dumps({"student_id": rec.student_id, "template": "nieuw-resultaat"}),
-            )
-        return True
-
-    def _schedule(self, rec: ResultRecord) -> None:
-        """Remember the next working day on which time alone can change this result's state."""
-        today = self.today or rec.received_on
-        days = []
-        if rec.status in PENDING:
-            if rec.complaint_deadline is not None and today <= rec.complaint_deadline:
-                days.append(self.cal.add(rec.complaint_deadline, 1))
-            if rec.establishment_due is not None and today < rec.establishment_due:
-                days.append(rec.establishment_due)
-        elif (
-            rec.status in (Status.APPEAL_WINDOW, Status.DEFINITIVE)
-            and rec.appeal_deadline is not None
-            and today <= rec.appeal_deadline
-        ):
-            days.append(self.cal.add(rec.appeal_deadline, 1))
-        if days:
-            self.wake[min(days)].add(rec.association_id)
-
+    # -- the clock --------------------------------------------------------------------------------
     def advance_to(self, day: date) -> None:
         """Move the clock forward to ``day``: windows close, results are established, appeals end."""
         if self.today is not None and day <= self.today:
@@ -935,10 +576,11 @@ class Ingestor:
             step = max(wake_day, self.today) if self.today else wake_day
             if self.today is None or step > self.today:
                 self._clock(step)
+            at = midnight(self.today)  # type: ignore[arg-type]
             for aid in sorted(self.wake.pop(wake_day)):
                 rec = self.results.get(aid)
                 if rec is not None:
-                    self._settle(rec, midnight(self.today), None, "clock")  # type: ignore[arg-type]
+                    self._settle(rec, at, None, "clock")
         if self.today is None or day > self.today:
             self._clock(day)
 
@@ -954,78 +596,6 @@ class Ingestor:
         )
         self.today = day
         self._meta_pending["clock"] = day.isoformat()
-
-    def settle(self, rec: ResultRecord, at: str, mid: str | None, cause: str) -> None:
-        """Public for the event handlers (events.py)."""
-        self._settle(rec, at, mid, cause)
-
-    def transition(self, rec: ResultRecord, target: str, at: str, mid: str | None, rule: str) -> bool:
-        return self._transition(rec, target, at, mid, rule)
-
-    def regrade(self, rec: ResultRecord) -> None:
-        self._grade(rec)
-        self._dirty.add(rec.association_id)
-
-    def mark_dirty(self, association_id: str) -> None:
-        self._dirty.add(association_id)
-
-    def associations_of_offering(self, offering_id: str) -> list[str]:
-        if self._by_offering is None:
-            index: dict[str, list[str]] = defaultdict(list)
-            for a in self.planning.associations.values():
-                index[a.offering_id].append(a.association_id)
-            self._by_offering = dict(index)
-        return self._by_offering.get(offering_id, [])
-
-    def _irregular(self, text: Any) -> bool:
-        """True for a real irregularity; "Geen bijzonderheden." and the like (policy list) are not."""
-        if not isinstance(text, str) or not text.strip():
-            return False
-        return text.strip().rstrip(".!").strip().lower() not in self._no_irregularity
-
-    # -- flow 4 -----------------------------------------------------------------------------------
-    def _apply_session_report(
-        self, body: dict[str, Any], offering_id: str, mid: str, stamp: str, text: str
-    ) -> None:
-        nl = _nl_consumer(body) or {}
-        irregular = nl.get("irregularities")
-        self._reports.append(
-            {
-                "seq": self._r_seq,
-                "message_id": mid,
-                "offering_id": offering_id,
-                "received_at": stamp,
-                "offering_state": nl.get("offeringState"),
-                "irregularities": irregular,
-                "documents": dumps(nl["documents"]) if nl.get("documents") else None,
-                "approved_by": None,
-                "approved_at": None,
-                "body_text": text,
-            }
-        )
-        self._r_seq += 1
-        if self._irregular(irregular) and offering_id not in self.irregular_offerings:
-            self.irregular_offerings.add(offering_id)
-            for aid in sorted(self.associations_of_offering(offering_id)):
-                rec = self.results.get(aid)
-                if rec is None or rec.status in ESTABLISHED or rec.status == Status.WITHDRAWN:
-                    continue
-                kinds = set(rec.exception.split(",")) if rec.exception else set()
-                kinds.add("session-irregularities")
-                rec.exception = ",".join(sorted(kinds))
-                rec.exception_approved_by = self.approved_offerings.get(offering_id)
-                self._dirty.add(aid)
-                self.log.append(
-                    stamp,
-                    "exception",
-                    "TA",
-                    rule="session-irregularities",
-                    message_id=mid,
-                    association_id=aid,
-                    after=rec.exception,
-                    reason=str(irregular)[:200],
-                )
-                self._settle(rec, stamp, mid, "session-report")
 
     # -- events -----------------------------------------------------------------------------------
     def apply_event(self, event: dict[str, Any]) -> None:
@@ -1051,7 +621,7 @@ class Ingestor:
     def mark_cut(self, exam_version_id: str) -> None:
         self._dirty_cut.add(exam_version_id)
 
-    # -- quarantine -------------------------------------------------------------------------------
+    # -- quarantine and late planning -------------------------------------------------------------
     def reprocess_quarantine(self) -> IngestCounts:
         """Try every open quarantined message again (e.g. after the missing planning arrived)."""
         self.flush()
@@ -1122,42 +692,35 @@ class Ingestor:
         return {k: len(v) for k, v in added.items()}
 
     # -- writing ----------------------------------------------------------------------------------
-    def flush(self) -> None:
-        """Write all buffered rows in one transaction."""
+    def flush(self, extra: Callable[[Connection], None] | None = None) -> None:
+        """Write all buffered rows in one transaction.
+
+        ``extra(conn)`` runs inside that transaction after the core's rows (e.g. the HTTP request
+        log), so both are committed together or not at all.
+        """
         log_rows = self.log.drain()
+        pending = self._pending
+        self._prefetched = {}
+        self._looked_up = set()
         if not (
             log_rows
             or self._dirty
-            or self._inbox
-            or self._versions
-            or self._quarantine
+            or pending
             or self._meta_pending
             or self._dirty_cut
             or self._dirty_cases
-            or self._reports
-            or self._quarantine_updates
+            or extra is not None
         ):
             return
-        new_results: list[tuple[Any, ...]] = []
-        old_results: list[tuple[Any, ...]] = []
+        results = self.results
         persisted = self._persisted
+        new_results: list[ResultRecord] = []
+        old_results: list[ResultRecord] = []
         for aid in sorted(self._dirty):
-            rec = self.results[aid]
-            if aid in persisted:
-                old_results.append(_UPDATE_ROW(rec))
-            else:
-                new_results.append(_INSERT_ROW(rec))
+            (old_results if aid in persisted else new_results).append(results[aid])
         with self.store.engine.begin() as conn:
-            insert_many(conn, models.Participation.__table__, self._participations)
-            insert_many(conn, models.InboxEntry.__table__, self._inbox)
-            update_many(conn, models.InboxEntry.__table__, "message_id", self._inbox_updates)
-            insert_many(conn, models.ResultVersion.__table__, self._versions)
-            insert_tuples(conn, models.Result.__table__, RECORD_FIELDS, new_results)
-            update_tuples(conn, models.Result.__table__, "association_id", _UPDATE_COLS, old_results)
-            insert_many(conn, models.QuarantineItem.__table__, self._quarantine)
-            update_many(conn, models.QuarantineItem.__table__, "seq", self._quarantine_updates)
-            insert_many(conn, models.SessionReport.__table__, self._reports)
-            self._flush_keyed(
+            pending.write(conn, log_rows, new_results, old_results)
+            write_keyed(
                 conn,
                 models.CutScore.__table__,
                 "exam_version_id",
@@ -1165,40 +728,15 @@ class Ingestor:
                 self.cut_scores,
                 self._cut_persisted,
             )
-            self._flush_keyed(
+            write_keyed(
                 conn, models.Case.__table__, "case_id", self._dirty_cases, self.cases, self._case_persisted
             )
-            insert_many(conn, models.OkeLogEntry.__table__, log_rows)
-            meta = models.Meta.__table__
-            for key, value in sorted(self._meta_pending.items()):
-                if conn.execute(select(meta.c.key).where(meta.c.key == key)).first():
-                    update_many(conn, meta, "key", [{"key": key, "value": value}])
-                else:
-                    insert_many(conn, meta, [{"key": key, "value": value}])
-        persisted.update(r[0] for r in new_results)
-        for lst in (
-            self._participations,
-            self._inbox,
-            self._inbox_updates,
-            self._versions,
-            self._quarantine,
-            self._quarantine_updates,
-            self._reports,
-        ):
-            lst.clear()
+            write_meta(conn, self._meta_pending)
+            if extra is not None:
+                extra(conn)
+        persisted.update(r.association_id for r in new_results)
+        pending.clear()
         self._pending_ids.clear()
         self._dirty.clear()
         self._meta_pending = {}
         self._buffered = 0
-
-    @staticmethod
-    def _flush_keyed(
-        conn: Any, table: Any, key: str, dirty: set[str], rows: dict[str, dict[str, Any]], persisted: set[str]
-    ) -> None:
-        if not dirty:
-            return
-        ordered = sorted(dirty)
-        insert_many(conn, table, [rows[k] for k in ordered if k not in persisted])
-        update_many(conn, table, key, [rows[k] for k in ordered if k in persisted])
-        persisted.update(ordered)
-        dirty.clear()

@@ -206,7 +206,8 @@ def failing_checks(rec: ResultRecord, policy: Policy, today: date) -> set[str]:
         failing.add("complaint-window-closed")
     # Variant 1: nothing of a cut-score exam version is definitive before its cesuur is known (seed
     # "beoordelen": "resultaten uitsluitend definitief na cesuurvaststelling"), absent candidates included.
-    if rec.needs_cut_score and (rec.cut_score_known_on is None or (rec.raw_score is not None and rec.grade is None)):
+    unconverted = rec.raw_score is not None and rec.grade is None
+    if rec.needs_cut_score and (rec.cut_score_known_on is None or unconverted):
         failing.add("cut-score-known")
     if not early and rec.establishment_due is not None and today < rec.establishment_due:
         failing.add("establishment-date")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ KINDS = INPUT_KINDS | {
 }
 
 
+@lru_cache(maxsize=4096)
 def midnight(day: date) -> str:
     """Dutch local midnight of ``day`` as RFC 3339 UTC: the moment clock-driven steps are stamped."""
     return datetime.combine(day, time(0), AMSTERDAM).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -47,14 +49,38 @@ def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: Column order of a buffered log row (``OkeLog.rows`` holds lists in this order).
+LOG_COLUMNS = (
+    "seq",
+    "at",
+    "kind",
+    "actor",
+    "rule",
+    "message_id",
+    "association_id",
+    "before",
+    "after",
+    "reason",
+    "detail",
+)
+#: Positions in a buffered row, for the one entry per message that is completed after processing.
+RULE, AFTER, REASON, DETAIL = 4, 8, 9, 10
+#: Keys of a stored message ``detail`` that point at where the body is kept instead of repeating it
+#: (``store.log(bodies=True)`` and ``store.export_log`` put the body back).
+BODY_REFS = ("body@", "body_text@")
+
+
 class OkeLog:
-    """Buffer of new log rows with the next sequence number; the Ingestor flushes it in batches."""
+    """Buffer of new log rows with the next sequence number; the Ingestor flushes it in batches.
+
+    Rows are plain lists (``LOG_COLUMNS`` order): one is built per entry on the hot path, so no dict.
+    """
 
     __slots__ = ("seq", "rows")
 
     def __init__(self, next_seq: int = 1) -> None:
         self.seq = next_seq
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[list[Any]] = []
 
     def append(
         self,
@@ -69,25 +95,13 @@ class OkeLog:
         after: str | None = None,
         reason: str | None = None,
         detail: str | None = None,
-    ) -> dict[str, Any]:
-        row = {
-            "seq": self.seq,
-            "at": at,
-            "kind": kind,
-            "actor": actor,
-            "rule": rule,
-            "message_id": message_id,
-            "association_id": association_id,
-            "before": before,
-            "after": after,
-            "reason": reason,
-            "detail": detail,
-        }
+    ) -> list[Any]:
+        row = [self.seq, at, kind, actor, rule, message_id, association_id, before, after, reason, detail]
         self.seq += 1
         self.rows.append(row)
         return row
 
-    def drain(self) -> list[dict[str, Any]]:
+    def drain(self) -> list[list[Any]]:
         rows, self.rows = self.rows, []
         return rows
 
@@ -116,6 +130,11 @@ def replay_log(
             detail = orjson.loads(detail)
         detail = detail or {}
         if kind == "message":
+            if any(k in detail for k in BODY_REFS):
+                raise ValueError(
+                    f"OKE-log entry {entry.get('seq')} points at a stored body instead of carrying it: "
+                    "replay an exported log (store.export_log) or store.log(bodies=True)"
+                )
             env: dict[str, Any] = {
                 "message_id": entry["message_id"],
                 "method": detail.get("method"),

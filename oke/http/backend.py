@@ -6,6 +6,8 @@ reads (GET) run in Starlette's thread pool on their own connections.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,29 +58,7 @@ class CoreReader:
 
     def _latest_results(self, conn: Any, association_ids: list[str]) -> dict[str, dict]:
         """The `result` object of the version KRS currently holds (as it was delivered)."""
-        if not association_ids:
-            return {}
-        res = models.Result.__table__
-        ver = models.ResultVersion.__table__
-        out: dict[str, dict] = {}
-        for start in range(0, len(association_ids), 500):
-            chunk = association_ids[start : start + 500]
-            stmt = (
-                select(ver.c.association_id, ver.c.body_text)
-                .join(
-                    res,
-                    (res.c.association_id == ver.c.association_id) & (res.c.current_version == ver.c.version),
-                )
-                .where(ver.c.association_id.in_(chunk))
-            )
-            for association_id, body_text in conn.execute(stmt):
-                try:
-                    body = orjson.loads(body_text)
-                except orjson.JSONDecodeError:
-                    continue
-                if isinstance(body, dict) and isinstance(body.get("result"), dict):
-                    out[association_id] = body["result"]
-        return out
+        return self.store.current_results(association_ids, conn)
 
     def close(self) -> None:
         self.store.close()
@@ -91,26 +71,27 @@ class CoreBackend(CoreReader):
         super().__init__(store)
         self.ingestor = ingestor
         self.contract = contract
+        self._first: dict[Any, Any] = {}  # message id -> duplicate Outcome, for the batch in hand
         requestlog.ensure_table(store.engine)
 
     # -- writer thread ---------------------------------------------------------------------------
     def prepare(self, envelopes: list[dict]) -> None:
-        """Look up the batch's message ids in one query instead of one query per message.
-
-        Uses the Ingestor's batch lookup (the one `receive_many` uses); it is private today, so this
-        degrades to per-message lookups if it goes away.
-        """
-        prefetch = getattr(self.ingestor, "_prefetch", None)
-        if prefetch is not None and hasattr(self.ingestor, "_prefetched"):
-            prefetch(e.get("message_id") for e in envelopes)
+        """Look up the batch's message ids in one query instead of one query per message."""
+        self._first = {}
+        self.ingestor.prefetch(e.get("message_id") for e in envelopes)
 
     def receive(self, envelope: dict, received_at: datetime) -> Any:
-        return self.ingestor.receive(envelope, received_at=received_at)
+        outcome = self.ingestor.receive(envelope, received_at=received_at)
+        if outcome.status == "duplicate":
+            self._first[envelope.get("message_id")] = outcome
+        return outcome
 
-    def flush(self) -> None:
-        if hasattr(self.ingestor, "_prefetched"):
-            self.ingestor._prefetched = None  # the batch is over: later ids must be looked up afresh
-        self.ingestor.flush()
+    def flush(self, log_rows: list[dict] | None = None) -> None:
+        """Commit the batch; the request-log rows (when given) go into the same transaction."""
+        if not log_rows:
+            self.ingestor.flush()
+            return
+        self.ingestor.flush(extra=lambda conn: requestlog.append(_InTransaction(conn), log_rows))  # type: ignore[arg-type]
 
     def write_log(self, rows: list[dict]) -> None:
         requestlog.append(self.store.engine, rows)
@@ -118,15 +99,21 @@ class CoreBackend(CoreReader):
     def prior_refusal(self, message_id: str) -> Any | None:
         """For a repeated message id: the quarantine verdict of its first delivery, if it was refused.
 
-        A sender that repeats a refused message must get the same refusal again, not a 200.
+        A sender that repeats a refused message must get the same refusal again, not a 200. The
+        core's duplicate Outcome says what happened to the first delivery; only a refused one
+        needs its problems from the store.
         """
+        known = self._first.get(message_id)
         inbox = models.InboxEntry.__table__
         quarantine = models.QuarantineItem.__table__
         with self.store.engine.connect() as conn:
-            first = conn.execute(
-                select(inbox.c.outcome, inbox.c.reason).where(inbox.c.message_id == message_id)
-            ).first()
-            if first is None or first.outcome != "quarantined":
+            if known is not None:  # the core said what happened to the first delivery
+                first: Any = (known.first_status, known.first_reason)
+            else:
+                first = conn.execute(
+                    select(inbox.c.outcome, inbox.c.reason).where(inbox.c.message_id == message_id)
+                ).first()
+            if first is None or first[0] != "quarantined":
                 return None
             problems = conn.execute(
                 select(quarantine.c.problems)
@@ -145,7 +132,18 @@ class CoreBackend(CoreReader):
             )
             for p in items
         ]
-        return PriorRefusal(first.reason or "invalid", Verdict(flow=None, errors=errors))
+        return PriorRefusal(first[1] or "invalid", Verdict(flow=None, errors=errors))
+
+
+class _InTransaction:
+    """Lets `requestlog.append` write inside the core's flush transaction (it expects an engine)."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Any]:
+        yield self.conn
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Many requests arrive at once; SQLite allows one writer. Instead of a lock per request, handlers
 queue their envelope and await a future; the writer thread takes everything queued (up to
 `max_batch`) and hands the whole batch to a batch function: the core's ingest path for each
-envelope, one commit, the request-log rows in one more statement. Then it answers all the
+envelope, then one commit for the core's rows and the request-log rows together. Then it answers all the
 futures with a single wake-up of the event loop. The loop never blocks on the database, and
 throughput grows with concurrency instead of collapsing.
 
@@ -81,32 +81,38 @@ class BatchProcessor:
             except Exception as exc:  # a core bug must not kill the writer or lose the request
                 log.exception("ingest failed for message %s", envelope.get("message_id"))
                 outcomes.append((None, f"{exc.__class__.__name__}: {exc}"))
-        flush_error = None
-        try:
-            backend.flush()
-        except Exception as exc:
-            log.exception("flush failed")
-            flush_error = f"{exc.__class__.__name__}: {exc}"
         results: list[Result] = []
         for (envelope, _at, row, kind, object_id), (outcome, err) in zip(items, outcomes, strict=True):
             answer = None
-            if envelope is not None:
-                err = err or flush_error
-                if err is None:
-                    try:
-                        answer = answer_for(
-                            outcome, backend, self.config, kind, object_id, envelope["message_id"], row
-                        )
-                    except Exception as exc:
-                        log.exception("answering failed")
-                        err = f"{exc.__class__.__name__}: {exc}"
-                if err is not None:
-                    row.update(status=500, outcome="error", reason="internal-error")
+            if envelope is not None and err is None:
+                try:
+                    answer = answer_for(
+                        outcome, backend, self.config, kind, object_id, envelope["message_id"], row
+                    )
+                except Exception as exc:
+                    log.exception("answering failed")
+                    err = f"{exc.__class__.__name__}: {exc}"
+            if err is not None:
+                answer = None
+                row.update(status=500, outcome="error", reason="internal-error")
             results.append((answer, row, err))
+        rows = [row for _a, row, _e in results]
         try:
-            backend.write_log([row for _a, row, _e in results])
-        except Exception:
-            log.exception("request log write failed")
+            backend.flush(rows)  # the core's rows and the request log: one transaction
+        except Exception as exc:
+            log.exception("flush failed")
+            flush_error = f"{exc.__class__.__name__}: {exc}"
+            failed: list[Result] = []
+            for (answer, row, err), (envelope, *_rest) in zip(results, items, strict=True):
+                if envelope is not None:
+                    row.update(status=500, outcome="error", reason="internal-error")
+                    answer, err = None, err or flush_error
+                failed.append((answer, row, err))
+            results = failed
+            try:
+                backend.write_log(rows)
+            except Exception:
+                log.exception("request log write failed")
         return results
 
 

@@ -201,23 +201,67 @@ class Store:
     def versions(self, association_id: str) -> list[dict[str, Any]]:
         return list(self.rows(models.ResultVersion, association_id=association_id))
 
-    def log(self, association_id: str | None = None) -> Iterator[dict[str, Any]]:
-        if association_id is None:
-            return self.rows(models.OkeLogEntry)
-        return self.rows(models.OkeLogEntry, association_id=association_id)
+    def log(self, association_id: str | None = None, *, bodies: bool = False) -> Iterator[dict[str, Any]]:
+        """OKE-log rows in ``seq`` order; ``bodies=True`` puts message bodies back into ``detail``.
+
+        The table keeps each body once (where it is used) and a pointer in the message entry; the
+        reports never need the body, an export or a log replay does.
+        """
+        rows = self.rows(models.OkeLogEntry) if association_id is None else self.rows(
+            models.OkeLogEntry, association_id=association_id
+        )
+        if bodies:
+            from oke_core.store.bodies import with_bodies
+
+            return with_bodies(self.engine, rows)
+        return rows
 
     def export_log(self, out: IO[bytes] | str | Path) -> int:
-        """Write the OKE-log as JSONL (sorted keys, ``detail`` as an object); returns lines written."""
+        """Write the OKE-log as JSONL (sorted keys, ``detail`` as an object with the body); returns lines."""
         if isinstance(out, (str, Path)):
             with open(out, "wb") as fh:
                 return self.export_log(fh)
         n = 0
-        for row in self.log():
+        for row in self.log(bodies=True):
             if row["detail"] is not None:
                 row["detail"] = orjson.loads(row["detail"])
             out.write(orjson.dumps(row, option=orjson.OPT_SORT_KEYS) + b"\n")
             n += 1
         return n
+
+    def current_results(self, association_ids: Iterable[str], conn: Any = None) -> dict[str, dict[str, Any]]:
+        """Per association, the ``result`` object of the version KRS currently holds, as delivered.
+
+        For ``GET /associations/{id}``: associations without a registered result are left out.
+        """
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.current_results(association_ids, own)
+        ids = sorted(set(association_ids))
+        res = models.Result.__table__
+        ver = models.ResultVersion.__table__
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), 500):
+            stmt = (
+                select(ver.c.association_id, ver.c.body_text)
+                .join(
+                    res,
+                    (res.c.association_id == ver.c.association_id) & (res.c.current_version == ver.c.version),
+                )
+                .where(ver.c.association_id.in_(ids[start : start + 500]))
+            )
+            for association_id, body_text in conn.execute(stmt):
+                try:
+                    body = orjson.loads(body_text)
+                except orjson.JSONDecodeError:
+                    continue
+                if isinstance(body, dict) and isinstance(body.get("result"), dict):
+                    out[association_id] = body["result"]
+        return out
+
+    def current_result(self, association_id: str) -> dict[str, Any] | None:
+        """The delivered ``result`` object of the association's current version (None: nothing yet)."""
+        return self.current_results([association_id]).get(association_id)
 
     def export_quarantine(self, out: IO[bytes] | str | Path) -> int:
         if isinstance(out, (str, Path)):

@@ -231,7 +231,13 @@ class SessionReport(SQLModel, table=True):
 
 
 class OkeLogEntry(SQLModel, table=True):
-    """Append-only OKE-log: one entry per received message, transition, event and check."""
+    """Append-only OKE-log: one entry per received message, transition, event and check.
+
+    Only ``seq`` is indexed: every append lands at the end of the table. An index on
+    ``association_id`` would take a random page per entry and made appends three to five times
+    slower once the log outgrew the page cache (millions of entries); reading one association's
+    entries (the walkthrough) scans instead, about a second per few million entries.
+    """
 
     __tablename__ = "oke_log"
     seq: int = Field(primary_key=True)
@@ -240,11 +246,23 @@ class OkeLogEntry(SQLModel, table=True):
     actor: str
     rule: str | None = None
     message_id: str | None = None
-    association_id: str | None = Field(default=None, index=True)
+    association_id: str | None = None
     before: str | None = None
     after: str | None = None
     reason: str | None = None
     detail: str | None = None
+
+
+class MessageBody(SQLModel, table=True):
+    """The body of a received message that no other table keeps (a repeated delivery, no result).
+
+    Every other body is stored once where it is used (``result_version``, ``quarantine``,
+    ``session_report``); the OKE-log message entry points at it (``detail`` key ``body@``).
+    """
+
+    __tablename__ = "message_body"
+    seq: int = Field(primary_key=True)  # seq of the OKE-log message entry
+    body_text: str
 
 
 class QuarantineItem(SQLModel, table=True):
@@ -295,6 +313,7 @@ TABLES = [
     Case,
     SessionReport,
     OkeLogEntry,
+    MessageBody,
     QuarantineItem,
     InboxEntry,
     Meta,

@@ -1,0 +1,162 @@
+"""Rows waiting for the next flush: built as tuples on the hot path, written in one transaction.
+
+The Ingestor keeps the current state of every result in memory and marks it dirty; a flush writes
+each dirty result once (however many messages touched it), every buffered table with one
+executemany, and nothing else. On SQLite dates are turned into ISO text here, because the
+driver's per-value adapter costs more than the rest of a result row together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from oke_core.lifecycle import RECORD_FIELDS, ResultRecord
+from oke_core.okelog import LOG_COLUMNS
+from oke_core.store import models
+from oke_core.store.batch import insert_many, insert_tuples, update_many, update_tuples
+
+INBOX_COLUMNS = ("message_id", "digest", "received_at", "outcome", "reason")
+VERSION_COLUMNS = (
+    "association_id",
+    "version",
+    "message_id",
+    "received_at",
+    "flow",
+    "disposition",
+    "state",
+    "attendance",
+    "raw_score",
+    "max_raw_score",
+    "score",
+    "pass",
+    "final",
+    "assessor_id",
+    "assessor_code",
+    "test_date",
+    "result_date",
+    "irregularities",
+    "documents",
+    "body_text",
+)
+BODY_COLUMNS = ("seq", "body_text")
+UPDATE_COLUMNS = tuple(f for f in RECORD_FIELDS if f != "association_id")
+_DATE_FIELDS = frozenset(
+    name
+    for name, kind in ResultRecord.__annotations__.items()
+    if "date" in str(kind) and "datetime" not in kind
+)
+
+
+def _row_getter(fields: tuple[str, ...], iso_dates: bool) -> Callable[[ResultRecord], tuple[Any, ...]]:
+    """A compiled ``rec -> tuple`` for these fields (dates as ISO text when ``iso_dates``)."""
+    if not iso_dates:
+        return attrgetter(*fields)  # type: ignore[return-value]
+    parts = [
+        f"(None if (v := r.{f}) is None else v.isoformat())" if f in _DATE_FIELDS else f"r.{f}"
+        for f in fields
+    ]
+    namespace: dict[str, Any] = {}
+    exec(f"def row(r):\n    return ({', '.join(parts)},)\n", namespace)  # fixed field names only
+    return namespace["row"]  # type: ignore[no-any-return]
+
+
+class PendingWrites:
+    """The write buffers of one Ingestor (one writer per store)."""
+
+    def __init__(self, sqlite: bool) -> None:
+        self.insert_row = _row_getter(RECORD_FIELDS, sqlite)
+        self.update_row = _row_getter((*UPDATE_COLUMNS, "association_id"), sqlite)
+        self.participations: list[dict[str, Any]] = []
+        self.inbox: list[tuple[Any, ...]] = []
+        self.inbox_updates: list[dict[str, Any]] = []
+        self.versions: list[tuple[Any, ...]] = []
+        self.bodies: list[tuple[int, str]] = []
+        self.quarantine: list[dict[str, Any]] = []
+        self.quarantine_updates: list[dict[str, Any]] = []
+        self.reports: list[dict[str, Any]] = []
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.participations
+            or self.inbox
+            or self.inbox_updates
+            or self.versions
+            or self.bodies
+            or self.quarantine
+            or self.quarantine_updates
+            or self.reports
+        )
+
+    def write(
+        self,
+        conn: Connection,
+        log_rows: list[list[Any]],
+        new_results: list[ResultRecord],
+        old_results: list[ResultRecord],
+    ) -> None:
+        """Everything buffered, in an order that satisfies the foreign keys; the caller commits."""
+        insert_many(conn, models.Participation.__table__, self.participations)
+        insert_tuples(conn, models.InboxEntry.__table__, INBOX_COLUMNS, self.inbox)
+        update_many(conn, models.InboxEntry.__table__, "message_id", self.inbox_updates)
+        insert_tuples(conn, models.ResultVersion.__table__, VERSION_COLUMNS, self.versions)
+        if new_results:
+            row = self.insert_row
+            insert_tuples(conn, models.Result.__table__, RECORD_FIELDS, [row(r) for r in new_results])
+        if old_results:
+            row = self.update_row
+            update_tuples(
+                conn,
+                models.Result.__table__,
+                "association_id",
+                UPDATE_COLUMNS,
+                [row(r) for r in old_results],
+            )
+        insert_many(conn, models.QuarantineItem.__table__, self.quarantine)
+        update_many(conn, models.QuarantineItem.__table__, "seq", self.quarantine_updates)
+        insert_many(conn, models.SessionReport.__table__, self.reports)
+        insert_tuples(conn, models.OkeLogEntry.__table__, LOG_COLUMNS, log_rows)
+        insert_tuples(conn, models.MessageBody.__table__, BODY_COLUMNS, self.bodies)
+
+    def clear(self) -> None:
+        for buf in (
+            self.participations,
+            self.inbox,
+            self.inbox_updates,
+            self.versions,
+            self.bodies,
+            self.quarantine,
+            self.quarantine_updates,
+            self.reports,
+        ):
+            buf.clear()
+
+
+def write_keyed(
+    conn: Connection,
+    table: Any,
+    key: str,
+    dirty: set[str],
+    rows: dict[str, dict[str, Any]],
+    persisted: set[str],
+) -> None:
+    """Insert or update the dirty rows of a small keyed table (cut scores, cases)."""
+    if not dirty:
+        return
+    ordered = sorted(dirty)
+    insert_many(conn, table, [rows[k] for k in ordered if k not in persisted])
+    update_many(conn, table, key, [rows[k] for k in ordered if k in persisted])
+    persisted.update(ordered)
+    dirty.clear()
+
+
+def write_meta(conn: Connection, values: dict[str, str]) -> None:
+    meta = models.Meta.__table__
+    for key, value in sorted(values.items()):
+        if conn.execute(select(meta.c.key).where(meta.c.key == key)).first():
+            update_many(conn, meta, "key", [{"key": key, "value": value}])
+        else:
+            insert_many(conn, meta, [{"key": key, "value": value}])
