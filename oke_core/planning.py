@@ -17,6 +17,7 @@ import jsonschema_rs
 import orjson
 
 from oke_core.calendar import WorkingDays, local_date, parse_datetime
+from oke_core.contract.scores import RESULT_VALUE_TYPES
 from oke_core.dataerrors import DataError, pointer_of
 
 UUID = {"type": "string", "minLength": 1}
@@ -55,20 +56,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "required": ["component_id", "code", "name", "result_value_type", "variant", "cut_score", "versions"],
         "properties": {
             "component_id": UUID,
-            "result_value_type": {
-                "enum": [
-                    "pass-or-fail",
-                    "insufficient-satisfactory-good",
-                    "US letter",
-                    "UK letter",
-                    "DE grade",
-                    "0-100",
-                    "0-10",
-                    "0.0-10.0",
-                    "referenceLevelRKTR",
-                    "referenceLevelERK",
-                ]
-            },
+            "result_value_type": {"enum": list(RESULT_VALUE_TYPES)},
             "pass_from": {"type": ["string", "null"]},
             "variant": {"enum": [1, 2]},
             "cut_score": {"type": "boolean"},

@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
+from oke_sim.faults import FAULT_ORDER
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULTS_FILE = PACKAGE_DIR / "defaults.yaml"
 SCHEMA_FILE = PACKAGE_DIR / "scenario.schema.yaml"
@@ -233,19 +235,7 @@ def _cross_check(p: dict[str, Any]) -> list[tuple[str, str]]:
     }.items():
         for key in keys:
             ordered_range(f"/{section}/{key}", p[section][key])
-    rejecting = sum(
-        p["faults"][k]
-        for k in (
-            "duplicate",
-            "out_of_order",
-            "broken_json",
-            "schema_violation",
-            "unknown_association",
-            "wrong_student",
-            "wrong_component",
-            "late_delivery",
-        )
-    )
+    rejecting = sum(p["faults"][k] for k in FAULT_ORDER)
     if rejecting > 1:
         out.append(
             (
