@@ -15,12 +15,12 @@ import orjson
 
 from oke_core.grading import AS_DELIVERED, CutScoreError, convert, passes
 from oke_core.lifecycle import (
+    ALLOWED,
     ESTABLISHED,
     PENDING,
     IllegalTransition,
     ResultRecord,
     Status,
-    check_transition,
     decide,
     establishment_rule,
 )
@@ -38,6 +38,8 @@ _SORTED = orjson.OPT_SORT_KEYS
 _WITHDRAWN = Status.WITHDRAWN
 _COMPLETED = "completed"
 _APPEAL_OR_DEFINITIVE = (Status.APPEAL_WINDOW, Status.DEFINITIVE)
+_UNREGISTERED = ("", Status.RECEIVED)
+_NOTHING: frozenset[str] = frozenset()
 
 
 def dumps(obj: Any) -> str:
@@ -107,15 +109,20 @@ class ResultApplier:
         text: str,
         digest: str,
         flow: int,
-    ) -> tuple[str, str | None, int | None]:
-        """Register one delivery as a new result version; returns (status, reason, version)."""
+        seq: int,
+    ) -> tuple[str, str | None, int | None, dict[str, Any] | None]:
+        """Register one delivery as a new result version: (status, reason, version, extra detail).
+
+        The extra detail goes into the message's own log entry (a correction names the version it
+        replaces; a held correction says why), so a correction costs no log entry of its own.
+        """
         res = body.get("result")
         if not isinstance(res, dict):
-            return "applied", "no-result", None
+            return "applied", "no-result", None, None
         aid = assoc.association_id
         rec = self.results.get(aid)
         if rec is not None and digest == rec.current_digest:
-            return "duplicate", "same-content", rec.current_version
+            return "duplicate", "same-content", rec.current_version, None
         nl = nl_consumer(res)
         if nl is None and rec is not None:  # merge-patch: consumers left out -> unchanged
             attendance, raw, max_raw = rec.attendance, rec.raw_score, rec.max_raw_score
@@ -162,6 +169,7 @@ class ResultApplier:
             disposition = "held"
         self._pending.versions.append(
             (
+                seq,
                 aid,
                 version,
                 mid,
@@ -185,21 +193,20 @@ class ResultApplier:
             )
         )
         if disposition == "ignored-out-of-order":
-            return "applied", "late-attendance-ignored", version
+            return "applied", "late-attendance-ignored", version, None
         if held:
             rec.held_version = version
-            self.log.append(
-                stamp,
-                "correction",
-                "KRS",
-                rule="correction-after-definitive",
-                message_id=mid,
-                association_id=aid,
-                before=str(rec.current_version),
-                after=str(version),
-                reason="held-withdrawn" if status == _WITHDRAWN else "held-by-policy",
+            # the message entry says so: reason correction-held, which version it would replace and why
+            return (
+                "applied",
+                "correction-held",
+                version,
+                {
+                    "replaces": rec.current_version,
+                    "held": "withdrawn" if status == _WITHDRAWN else "policy:correction_after_definitive",
+                },
             )
-            return "applied", "correction-held", version
+        replaced = rec.current_version
         if correction:
             if status in ESTABLISHED:
                 self._transition(rec, Status.CORRECTED, stamp, mid, "correction-after-definitive")
@@ -212,17 +219,8 @@ class ResultApplier:
                 self._restart_window(rec)
             rec.corrections += 1
             rec.correction_expected = False
-            self.log.append(
-                stamp,
-                "correction",
-                "TA",
-                rule="new-version",
-                message_id=mid,
-                association_id=aid,
-                before=str(rec.current_version),
-                after=str(version),
-            )
         rec.current_version = version
+        rec.current_seq = seq
         rec.current_digest = digest
         rec.last_message_id = mid
         rec.result_state = str(state)
@@ -252,7 +250,9 @@ class ResultApplier:
             self._set_exceptions(rec, irregularities, body)
             self._grade(rec)
         self._settle(rec, stamp, mid, "delivery")
-        return "applied", "correction" if correction else None, version
+        if correction:
+            return "applied", "correction", version, {"replaces": replaced}
+        return "applied", None, version, None
 
     def _restart_window(self, rec: ResultRecord) -> None:
         days = self.policy.complaint_window_working_days
@@ -347,20 +347,30 @@ class ResultApplier:
 
     # -- lifecycle --------------------------------------------------------------------------------
     def _settle(self, rec: ResultRecord, at: str, mid: str | None, cause: str) -> None:
-        """Move the record to the state its facts call for, one logged transition at a time."""
+        """Move the record to the state its facts call for: one logged transition, two on establishment.
+
+        Only establishment is followed by another step (definitive -> appeal window), and a result
+        that could be established on first registration is logged as provisional first.
+        """
         today = self.today or rec.received_on
         policy = self.policy
-        for _ in range(6):
+        for _ in range(4):
+            status = rec.status
+            if rec.provisional_since is None and rec.result_state == _COMPLETED and status in _UNREGISTERED:
+                rec.provisional_since = today  # registered as "voorlopig": the windows start now
+                self._restart_window(rec)
             target, checks = decide(rec, policy, today)
-            if target == rec.status:
+            if target == status:
                 break
-            rule = cause
             detail = None
-            if target == Status.DEFINITIVE and checks is not None:
+            rule = cause
+            if checks is not None:
                 rule_name, by = establishment_rule(rec, policy)
                 rule = f"establishment:{rule_name}"
                 detail = dumps({"checks": [c.as_dict() for c in checks], "by": by})
             if not self._transition(rec, target, at, mid, rule, detail):
+                break
+            if target != Status.DEFINITIVE and status not in _UNREGISTERED:
                 break
         self._schedule(rec)
 
@@ -368,9 +378,7 @@ class ResultApplier:
         self, rec: ResultRecord, target: str, at: str, mid: str | None, rule: str, detail: str | None = None
     ) -> bool:
         before = rec.status
-        try:
-            check_transition(before, target)
-        except IllegalTransition as exc:
+        if target not in ALLOWED.get(before, _NOTHING):
             self.log.append(
                 at,
                 "error",
@@ -380,19 +388,25 @@ class ResultApplier:
                 association_id=rec.association_id,
                 before=before,
                 after=target,
-                reason=str(exc),
+                reason=str(IllegalTransition(before, target)),
             )
             return False
         today = self.today or rec.received_on
         actor = "KRS"
-        if target == Status.PROVISIONAL and rec.provisional_since is None:
-            rec.provisional_since = today
-            self._restart_window(rec)
+        policy = self.policy
+        if target in PENDING:
+            if rec.provisional_since is None:
+                rec.provisional_since = today
+                self._restart_window(rec)
+            if policy.notify_students and (target == Status.CORRECTED or rec.notified_on is None):
+                # the student is told (e-mail) in the same step: the transition carries the notification
+                rec.notified_on = today
+                detail = dumps({"notify": "e-mail", "student_id": rec.student_id, "template": "nieuw-resultaat"})
         elif target == Status.DEFINITIVE:
-            rule_name, by = establishment_rule(rec, self.policy)
+            rule_name, by = establishment_rule(rec, policy)
             rec.definitive_on, rec.definitive_rule, rec.definitive_by = today, rule_name, by
             actor = by
-            days = self.policy.appeal_window_working_days
+            days = policy.appeal_window_working_days
             rec.appeal_deadline = self.cal.add(today, days) if days else None
         elif target == Status.CLOSED:
             rec.closed_on = today
@@ -411,19 +425,6 @@ class ResultApplier:
             after=target,
             detail=detail,
         )
-        if self.policy.notify_students and (
-            target == Status.CORRECTED or (target == Status.PROVISIONAL and rec.notified_on is None)
-        ):
-            rec.notified_on = today
-            self.log.append(
-                at,
-                "notification",
-                "KRS",
-                rule="notify-student",
-                association_id=rec.association_id,
-                after="e-mail",
-                detail=dumps({"student_id": rec.student_id, "template": "nieuw-resultaat"}),
-            )
         return True
 
     def _schedule(self, rec: ResultRecord) -> None:

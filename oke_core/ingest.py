@@ -42,6 +42,7 @@ from oke_core.quarantine import (
     unknown_offering,
 )
 from oke_core.store import Store, models
+from oke_core.store.batch import insert_many
 from oke_core.store.pending import PendingWrites, write_keyed, write_meta
 
 __all__ = ["QUARANTINE_REASONS", "IngestCounts", "Ingestor", "Outcome"]
@@ -89,7 +90,7 @@ class IngestCounts:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """What happened to one message. A duplicate also says what happened to the first delivery
     (``first_status`` applied | quarantined, ``first_reason``, ``first_message_id``), so a front
@@ -115,13 +116,17 @@ def _young_gc_relaxed(threshold: int = 50_000) -> Iterator[None]:
 
     Ingest allocates a few short-lived containers per message; with the default threshold (700)
     the collector runs every few messages and walks the ever-growing older generations often
-    enough to cost about a tenth of the ingest time. Memory stays bounded: it still collects.
+    enough to cost about a tenth of the ingest time. What exists when the batch starts (planning,
+    result state) is frozen out of collection for its duration. Memory stays bounded: it still
+    collects everything new.
     """
     before = gc.get_threshold()
     gc.set_threshold(max(before[0], threshold), *before[1:])
+    gc.freeze()  # the planning and the result state live long: no collection needs to walk them
     try:
         yield
     finally:
+        gc.unfreeze()
         gc.set_threshold(*before)
 
 
@@ -184,6 +189,10 @@ class Ingestor(ResultApplier):
             self.log = OkeLog(max_of(models.OkeLogEntry.__table__) + 1)
             self._q_seq = max_of(models.QuarantineItem.__table__) + 1
             self._r_seq = max_of(models.SessionReport.__table__) + 1
+        self._results_at = int(st.meta("results_at") or 0)
+        if self._results_at < self.log.seq - 1:
+            self._rebuild_results()
+            self._results_at = self.log.seq - 1
         clock = st.meta("clock")
         self.today: date | None = date.fromisoformat(clock) if clock else None
         self.results: dict[str, ResultRecord] = {}
@@ -265,15 +274,17 @@ class Ingestor(ResultApplier):
             self.flush()
         return outcome
 
-    def receive_many(self, envelopes: Iterable[dict[str, Any]]) -> IngestCounts:
-        """Messages in arrival order (CLI, assets); flushed every ``batch_size`` messages."""
+    def receive_many(self, envelopes: Iterable[dict[str, Any]], *, checkpoint: bool = True) -> IngestCounts:
+        """Messages in arrival order (CLI, assets); the log and deliveries are flushed every
+        ``batch_size`` messages, the result table at the end (``checkpoint=False``: by the caller's
+        next ``flush()``). See ``flush`` for why that is safe."""
         counts = IngestCounts()
         stamp_of = self._stamp
         day_of = self._day
         handle = self._handle
         with _young_gc_relaxed():
             for chunk in _chunks(envelopes, self.batch_size):
-                self.flush()
+                self.flush(checkpoint=False)
                 self.prefetch(env.get("message_id") for env in chunk)
                 for env in chunk:
                     stamp = stamp_of(env, None)
@@ -282,7 +293,7 @@ class Ingestor(ResultApplier):
                     if today is None or day > today:
                         self.advance_to(day)
                     handle(env, stamp, day, counts)
-            self.flush()
+            self.flush(checkpoint=checkpoint)
         self.counts.add(counts)
         return counts
 
@@ -415,7 +426,7 @@ class Ingestor(ResultApplier):
             if kind == "offerings":
                 if flow != 4 or target not in self.planning.offerings:
                     raise unknown_offering(target)
-                status, why, version = "applied", None, None
+                status, why, version, extra = "applied", None, None, None
                 ref = f"r:{self._r_seq}"
                 self._apply_session_report(body, target, mid, stamp, text)  # type: ignore[arg-type]
             else:
@@ -424,8 +435,13 @@ class Ingestor(ResultApplier):
                 if assoc is None:
                     raise unknown_association(target)
                 cross_check(body, assoc)
-                status, why, version = self._apply_result(body, assoc, mid, stamp, day, text, digest, flow)
-                ref = "v" if version is not None else "m"
+                status, why, version, extra = self._apply_result(
+                    body, assoc, mid, stamp, day, text, digest, flow, entry[0]
+                )
+                if status == "duplicate":  # same content as the current version: its body is that one
+                    ref = f"v:{self.results[target].current_seq}"  # type: ignore[index]
+                else:
+                    ref = "v" if version is not None else "m"
         except Quarantined as q:
             where = (entry, detail, body_key, mid, stamp, flow, method, path, text, digest)
             return self._quarantine(q, where, counts, verdict, target, reused, requeue)
@@ -442,6 +458,8 @@ class Ingestor(ResultApplier):
         detail["flow"] = flow
         detail["version"] = version
         detail[body_key] = ref
+        if extra is not None:
+            detail.update(extra)
         entry[AFTER] = status
         entry[REASON] = why
         entry[RULE] = f"flow-{flow}"
@@ -692,19 +710,28 @@ class Ingestor(ResultApplier):
         return {k: len(v) for k, v in added.items()}
 
     # -- writing ----------------------------------------------------------------------------------
-    def flush(self, extra: Callable[[Connection], None] | None = None) -> None:
+    def flush(self, extra: Callable[[Connection], None] | None = None, *, checkpoint: bool = True) -> None:
         """Write all buffered rows in one transaction.
 
         ``extra(conn)`` runs inside that transaction after the core's rows (e.g. the HTTP request
         log), so both are committed together or not at all.
+
+        ``checkpoint=False`` writes everything except the ``result`` rows, which stay dirty in memory
+        (bulk ingest: a result touched by many messages is written once, not once per batch). That
+        is safe because the OKE-log is the source of truth: ``krs_meta.results_at`` records the
+        last log entry the result table reflects, and an Ingestor that opens a store whose log is
+        further along rebuilds the result table from the log first (``_rebuild_results``).
         """
         log_rows = self.log.drain()
         pending = self._pending
         self._prefetched = {}
         self._looked_up = set()
+        if checkpoint and (self._dirty or log_rows or self._results_at != self.log.seq - 1):
+            self._results_at = self.log.seq - 1
+            self._meta_pending["results_at"] = str(self._results_at)
         if not (
             log_rows
-            or self._dirty
+            or (checkpoint and self._dirty)
             or pending
             or self._meta_pending
             or self._dirty_cut
@@ -712,12 +739,13 @@ class Ingestor(ResultApplier):
             or extra is not None
         ):
             return
-        results = self.results
-        persisted = self._persisted
         new_results: list[ResultRecord] = []
         old_results: list[ResultRecord] = []
-        for aid in sorted(self._dirty):
-            (old_results if aid in persisted else new_results).append(results[aid])
+        if checkpoint:
+            results = self.results
+            persisted = self._persisted
+            for aid in sorted(self._dirty):
+                (old_results if aid in persisted else new_results).append(results[aid])
         with self.store.engine.begin() as conn:
             pending.write(conn, log_rows, new_results, old_results)
             write_keyed(
@@ -734,9 +762,40 @@ class Ingestor(ResultApplier):
             write_meta(conn, self._meta_pending)
             if extra is not None:
                 extra(conn)
-        persisted.update(r.association_id for r in new_results)
+        if checkpoint:
+            self._persisted.update(r.association_id for r in new_results)
+            self._dirty.clear()
         pending.clear()
         self._pending_ids.clear()
-        self._dirty.clear()
         self._meta_pending = {}
         self._buffered = 0
+
+    def _rebuild_results(self) -> None:
+        """The last writer stopped between checkpoints: its log and deliveries are stored, its
+        result table is older. Replay the log into a scratch store and take that store's results.
+
+        Slow (a full replay), but only after a crash; the normal path never needs it.
+        """
+        import copy
+        import tempfile
+
+        from oke_core.okelog import replay_log
+
+        table = models.Result.__table__
+        with tempfile.TemporaryDirectory(prefix="oke-rebuild-") as tmp:
+            scratch = Store.open(f"sqlite:///{tmp}/rebuild.sqlite")
+            try:
+                replay_log(
+                    self.store.log(bodies=True),
+                    scratch,
+                    copy.deepcopy(self.planning),
+                    self.policy,
+                    self.contract,
+                )
+                rows = list(scratch.rows(models.Result))
+            finally:
+                scratch.close()
+        with self.store.engine.begin() as conn:
+            conn.execute(table.delete())
+            insert_many(conn, table, rows)
+            write_meta(conn, {"results_at": str(self.log.seq - 1)})

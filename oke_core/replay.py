@@ -92,7 +92,7 @@ def feed(
 
     def drain() -> None:
         if batch:
-            counts.add(ing.receive_many(batch))
+            counts.add(ing.receive_many(batch, checkpoint=False))
             batch.clear()
 
     for kind, day, obj in merged(messages, events):

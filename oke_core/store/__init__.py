@@ -199,6 +199,7 @@ class Store:
         return next(self.rows(models.Result, association_id=association_id), None)
 
     def versions(self, association_id: str) -> list[dict[str, Any]]:
+        """Every delivery for one association, oldest first (a scan: see ``models.ResultVersion``)."""
         return list(self.rows(models.ResultVersion, association_id=association_id))
 
     def log(self, association_id: str | None = None, *, bodies: bool = False) -> Iterator[dict[str, Any]]:
@@ -244,11 +245,8 @@ class Store:
         for start in range(0, len(ids), 500):
             stmt = (
                 select(ver.c.association_id, ver.c.body_text)
-                .join(
-                    res,
-                    (res.c.association_id == ver.c.association_id) & (res.c.current_version == ver.c.version),
-                )
-                .where(ver.c.association_id.in_(ids[start : start + 500]))
+                .join(res, res.c.current_seq == ver.c.seq)
+                .where(res.c.association_id.in_(ids[start : start + 500]))
             )
             for association_id, body_text in conn.execute(stmt):
                 try:

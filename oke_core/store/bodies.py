@@ -1,7 +1,8 @@
 """Put message bodies back into OKE-log rows: the log stores where a body is kept, not the body.
 
 A message entry's stored ``detail`` has ``body@`` (a JSON body) or ``body_text@`` (raw text) with
-``v`` (the result version of the entry's association and ``detail.version``), ``q:<seq>`` (a
+``v`` (the ``result_version`` row of the entry's seq), ``v:<seq>`` (that of another entry: a
+repeated delivery with the same content as the current version), ``q:<seq>`` (a
 quarantine item), ``r:<seq>`` (a session report) or ``m`` (``message_body`` row of the entry's seq).
 Rows are resolved in chunks with one query per table, so exporting a large log stays a stream.
 """
@@ -13,7 +14,7 @@ from itertools import islice
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, select, tuple_
+from sqlalchemy import Engine, select
 
 from oke_core.store import models
 
@@ -36,7 +37,7 @@ def with_bodies(
     msg = models.MessageBody.__table__
     while part := list(islice(it, chunk)):
         todo: list[tuple[dict[str, Any], dict[str, Any], str, str]] = []
-        want_v: set[tuple[str, int]] = set()
+        want_v: set[int] = set()
         want_q: set[int] = set()
         want_r: set[int] = set()
         want_m: set[int] = set()
@@ -50,7 +51,9 @@ def with_bodies(
                 continue
             ref = detail.pop(key)
             if ref == "v":
-                want_v.add((row["association_id"], detail["version"]))
+                want_v.add(row["seq"])
+            elif ref[:2] == "v:":
+                want_v.add(int(ref[2:]))
             elif ref == "m":
                 want_m.add(row["seq"])
             elif ref[:2] == "q:":
@@ -60,22 +63,15 @@ def with_bodies(
             todo.append((row, detail, key, ref))
         if todo:
             with engine.connect() as conn:
-                found_v = (
-                    _lookup(
-                        conn,
-                        select(ver.c.association_id, ver.c.version, ver.c.body_text).where(
-                            tuple_(ver.c.association_id, ver.c.version).in_(sorted(want_v))
-                        ),
-                    )
-                    if want_v
-                    else {}
-                )
+                found_v = _lookup(conn, select(ver.c.seq, ver.c.body_text).where(ver.c.seq.in_(want_v)))
                 found_q = _lookup(conn, select(qua.c.seq, qua.c.body_text).where(qua.c.seq.in_(want_q)))
                 found_r = _lookup(conn, select(rep.c.seq, rep.c.body_text).where(rep.c.seq.in_(want_r)))
                 found_m = _lookup(conn, select(msg.c.seq, msg.c.body_text).where(msg.c.seq.in_(want_m)))
             for row, detail, key, ref in todo:
                 if ref == "v":
-                    body = found_v[(row["association_id"], detail["version"])]
+                    body = found_v[row["seq"]]
+                elif ref[:2] == "v:":
+                    body = found_v[int(ref[2:])]
                 elif ref == "m":
                     body = found_m[row["seq"]]
                 elif ref[:2] == "q:":

@@ -109,6 +109,7 @@ class Result(SQLModel, table=True):
     variant: int
     status: str = Field(index=True)
     current_version: int
+    current_seq: int = 0  # result_version.seq of the current version
     versions: int
     result_state: str
     attendance: str | None = None
@@ -160,11 +161,18 @@ class Result(SQLModel, table=True):
 
 
 class ResultVersion(SQLModel, table=True):
-    """Every delivery of a result, kept verbatim; never updated."""
+    """Every delivery of a result, kept verbatim; never updated.
+
+    Keyed by ``seq``, the OKE-log entry that received it, so every insert lands at the end of the
+    table. A key or index on (association_id, version) takes a random page per delivery and made
+    each delivery several times dearer once the table outgrew the page cache; the result row says
+    which version is current (``current_seq``), one association's history is a scan.
+    """
 
     __tablename__ = "result_version"
-    association_id: str = Field(primary_key=True)
-    version: int = Field(primary_key=True)
+    seq: int = Field(primary_key=True)
+    association_id: str
+    version: int
     message_id: str  # looked up through inbox / oke_log; no index on the hot path
     received_at: str
     flow: int

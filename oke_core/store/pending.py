@@ -21,6 +21,7 @@ from oke_core.store.batch import insert_many, insert_tuples, update_many, update
 
 INBOX_COLUMNS = ("message_id", "digest", "received_at", "outcome", "reason")
 VERSION_COLUMNS = (
+    "seq",
     "association_id",
     "version",
     "message_id",

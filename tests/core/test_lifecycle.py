@@ -56,8 +56,7 @@ def test_eduarte_timeline_window_establishment_appeal_closed(make_ingestor, stor
     assert r["grade"] == "7.0" and r["passed"] is True and r["status"] == "closed"
     steps = [(b, a) for b, a, _rule, _at in transitions(store, A)]
     assert steps == [
-        (None, "provisional"),
-        ("provisional", "complaint_window"),
+        (None, "complaint_window"),  # registered as voorlopig, straight into the complaint window
         ("complaint_window", "provisional"),
         ("provisional", "definitive"),
         ("definitive", "appeal_window"),
