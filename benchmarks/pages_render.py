@@ -45,11 +45,15 @@ def main() -> None:
     notes = list(read_jsonl(folder / "notifications.jsonl"))
     n_results = sum(len(s["results"]) for s in portal["students"])
     cpu = platform.processor() or platform.machine()
-    print(f"machine: {platform.node()} · {cpu} · {os.cpu_count()} cores · "
-          f"Python {platform.python_version()} · {platform.system()} {platform.release()}")
-    print(f"rehearsal: {folder} · {compliance['totals']['results']} results · "
-          f"{len(portal['students'])} students in the portal ({n_results} results) · "
-          f"{len(notes)} notifications")
+    print(
+        f"machine: {platform.node()} · {cpu} · {os.cpu_count()} cores · "
+        f"Python {platform.python_version()} · {platform.system()} {platform.release()}"
+    )
+    print(
+        f"rehearsal: {folder} · {compliance['totals']['results']} results · "
+        f"{len(portal['students'])} students in the portal ({n_results} results) · "
+        f"{len(notes)} notifications"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         rows = [

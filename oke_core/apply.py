@@ -401,7 +401,9 @@ class ResultApplier:
             if policy.notify_students and (target == Status.CORRECTED or rec.notified_on is None):
                 # the student is told (e-mail) in the same step: the transition carries the notification
                 rec.notified_on = today
-                detail = dumps({"notify": "e-mail", "student_id": rec.student_id, "template": "nieuw-resultaat"})
+                detail = dumps(
+                    {"notify": "e-mail", "student_id": rec.student_id, "template": "nieuw-resultaat"}
+                )
         elif target == Status.DEFINITIVE:
             rule_name, by = establishment_rule(rec, policy)
             rec.definitive_on, rec.definitive_rule, rec.definitive_by = today, rule_name, by

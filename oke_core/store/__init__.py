@@ -208,8 +208,10 @@ class Store:
         The table keeps each body once (where it is used) and a pointer in the message entry; the
         reports never need the body, an export or a log replay does.
         """
-        rows = self.rows(models.OkeLogEntry) if association_id is None else self.rows(
-            models.OkeLogEntry, association_id=association_id
+        rows = (
+            self.rows(models.OkeLogEntry)
+            if association_id is None
+            else self.rows(models.OkeLogEntry, association_id=association_id)
         )
         if bodies:
             from oke_core.store.bodies import with_bodies

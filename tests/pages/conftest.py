@@ -97,8 +97,14 @@ def open_page(browser, tmp_path: Path):  # type: ignore[no-untyped-def]
         page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
         page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
-        page.on("request", lambda r: problems.append(f"network request: {r.url}")
-                if not r.url.startswith(("file:", "data:")) else None)
+        page.on(
+            "request",
+            lambda r: (
+                problems.append(f"network request: {r.url}")
+                if not r.url.startswith(("file:", "data:"))
+                else None
+            ),
+        )
         page.goto(path.resolve().as_uri())
         page.wait_for_load_state("load")
         return Opened(page, problems)

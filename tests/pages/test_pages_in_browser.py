@@ -20,8 +20,13 @@ from oke_core.pages.dates import long_date
 from oke_core.pages.render import grade, number, percent
 
 HEADINGS = (
-    "Kerncijfers", "Resultaten per college en examenonderdeel", "Voorlopig en definitief in de tijd",
-    "Cesuurbesluiten", "Termijnbewaking", "Inzage, klachten en beroep", "Afwijkingen en quarantaine",
+    "Kerncijfers",
+    "Resultaten per college en examenonderdeel",
+    "Voorlopig en definitief in de tijd",
+    "Cesuurbesluiten",
+    "Termijnbewaking",
+    "Inzage, klachten en beroep",
+    "Afwijkingen en quarantaine",
     "Jaarevaluatie",
 )
 COLLEGE_COLUMNS = ("results", "provisional", "definitive", "passed", "failed")
@@ -74,8 +79,9 @@ def test_exam_board_page_shows_the_compliance_numbers(rehearsed, open_page, scre
         for i, college in enumerate(p["by_college"]):
             cells = rows.nth(i).locator("td").all_inner_texts()
             assert cells[1:] == [number(college[k]) for k in COLLEGE_COLUMNS]
-        assert page.locator(f'table.by-component[data-period="{p["period"]}"] tbody tr').count() == \
-            len(p["by_component"])
+        assert page.locator(f'table.by-component[data-period="{p["period"]}"] tbody tr').count() == len(
+            p["by_component"]
+        )
     assert page.locator("#cesuur tbody tr").count() == len(report["cut_scores"])
     _charts_visible(page, 3)
     screenshot(opened, "examencommissie")
@@ -203,8 +209,9 @@ def test_oke_explain_for_any_result_of_the_rehearsal(rehearsed, open_page, tmp_p
     with (rehearsed.folder / "results.csv").open(encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh) if r["status"] != "quarantined"]
     chosen = rows[len(rows) // 2]["association_id"]
-    result = CliRunner().invoke(app, ["explain", chosen, "--out", str(tmp_path), "--rehearsal",
-                                      str(rehearsed.folder)])
+    result = CliRunner().invoke(
+        app, ["explain", chosen, "--out", str(tmp_path), "--rehearsal", str(rehearsed.folder)]
+    )
     assert result.exit_code == 0, result.output
     path = Path(result.output.strip())
     assert path == tmp_path / f"uitleg-{chosen}.html"
@@ -223,8 +230,17 @@ def test_oke_explain_for_any_result_of_the_rehearsal(rehearsed, open_page, tmp_p
 
 def test_oke_explain_refuses_unknown_results_and_bad_options(rehearsed, tmp_path) -> None:  # type: ignore[no-untyped-def]
     runner = CliRunner()
-    unknown = runner.invoke(app, ["explain", "00000000-0000-4000-8000-000000000000", "--out", str(tmp_path),
-                                  "--rehearsal", str(rehearsed.folder)])
+    unknown = runner.invoke(
+        app,
+        [
+            "explain",
+            "00000000-0000-4000-8000-000000000000",
+            "--out",
+            str(tmp_path),
+            "--rehearsal",
+            str(rehearsed.folder),
+        ],
+    )
     assert unknown.exit_code == 2
     assert "has no result in this KRS store" in unknown.output
     neither = runner.invoke(app, ["explain", "x", "--out", str(tmp_path)])
@@ -278,8 +294,11 @@ def test_eduarte_portal_shows_the_complaint_window(eduarte, open_page, screensho
     for _ in range(60):
         portal = portal_view(eduarte.store, eduarte.policy, day)
         results = [r for s in portal["students"] for r in s["results"]]
-        open_windows = [r for r in results if r["status"] == "voorlopig" and r["complaint_until"]
-                        and r["complaint_until"] >= day.isoformat()]
+        open_windows = [
+            r
+            for r in results
+            if r["status"] == "voorlopig" and r["complaint_until"] and r["complaint_until"] >= day.isoformat()
+        ]
         if open_windows:
             break
         day -= timedelta(days=1)
@@ -290,8 +309,10 @@ def test_eduarte_portal_shows_the_complaint_window(eduarte, open_page, screensho
         assert f"mogelijk tot en met {long_date(r['complaint_until'])}" in text
     assert opened.console == []
     # One student's view, as the documentation shows it: the one with the most results that day.
-    student = max((s for s in portal["students"] if any(r in open_windows for r in s["results"])),
-                  key=lambda s: (len(s["results"]), s["student_number"]))
+    student = max(
+        (s for s in portal["students"] if any(r in open_windows for r in s["results"])),
+        key=lambda s: (len(s["results"]), s["student_number"]),
+    )
     single = open_page(render_portal(portal, tmp_path, student_number=student["student_number"]))
     assert single.page.locator("div.result").count() == len(student["results"])
     screenshot(single, "studentenportaal")
@@ -322,8 +343,9 @@ def test_oke_explain_on_postgresql(tmp_path) -> None:  # type: ignore[no-untyped
         until = date.fromisoformat(done.simulated_until)
         replay(store, tmp_path / "sim", load_policy("beoordelen"), until=until)
         chosen = next(r["association_id"] for r in results_rows(store) if r["status"] == "definitive")
-        result = CliRunner().invoke(app, ["explain", chosen, "--out", str(tmp_path / "out"), "--db", url,
-                                          "--scenario", scenario])
+        result = CliRunner().invoke(
+            app, ["explain", chosen, "--out", str(tmp_path / "out"), "--db", url, "--scenario", scenario]
+        )
         assert result.exit_code == 0, result.output
         html = (tmp_path / "out" / f"uitleg-{chosen}.html").read_text(encoding="utf-8")
         assert f'data-association="{chosen}"' in html and "Definitief vastgesteld" in html
@@ -343,12 +365,15 @@ def test_pages_of_a_rehearsal_are_reproducible(rehearsed, tmp_path) -> None:  # 
     report = rehearsed.json("compliance.json")
     control = rehearsed.json("daily_control.json")
     portal = rehearsed.json("portal.json")
-    again = [render_exam_board(report, tmp_path), render_daily_control(control, tmp_path),
-             render_portal(portal, tmp_path)]
+    again = [
+        render_exam_board(report, tmp_path),
+        render_daily_control(control, tmp_path),
+        render_portal(portal, tmp_path),
+    ]
     [walk] = sorted(rehearsed.pages.glob("uitleg-*.html"))
     store = Store.open(f"sqlite:///{rehearsed.folder / 'krs.sqlite'}")
     try:
-        again.append(explain(store, walk.name[len("uitleg-"):-len(".html")], tmp_path))
+        again.append(explain(store, walk.name[len("uitleg-") : -len(".html")], tmp_path))
     finally:
         store.close()
     for path in again:

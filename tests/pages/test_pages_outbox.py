@@ -51,8 +51,9 @@ def test_a_changed_policy_template_changes_the_letter(tmp_path: Path) -> None:
     notes = sample_data.notifications(template)
     [path] = write_outbox(notes, tmp_path)
     body = _read(path).get_content()
-    assert body.startswith("Hoi Sanne de Vries, je hebt een nieuw cijfer voor Nederlands lezen 2F op vrijdag "
-                           "18 september 2026.")
+    assert body.startswith(
+        "Hoi Sanne de Vries, je hebt een nieuw cijfer voor Nederlands lezen 2F op vrijdag 18 september 2026."
+    )
     assert "Er is een nieuw resultaat toegevoegd" not in body
 
 

@@ -80,11 +80,17 @@ def _render_all(out: Path) -> list[Path]:
 
 def test_file_names_follow_the_interface(tmp_path: Path) -> None:
     names = sorted(p.name for p in _render_all(tmp_path))
-    assert names == sorted([
-        "examencommissie-jaar.html", "examencommissie-P1.html", "logcontrole-2026-09-29.html",
-        "studentenportaal-2026-10-05.html", "studentenportaal-2026-10-05-1234567.html",
-        "uitleg-6f1c0000-0000-4000-8000-000000000001.html", "6f1c0000-0000-4000-8000-000000000001-v1.eml",
-    ])
+    assert names == sorted(
+        [
+            "examencommissie-jaar.html",
+            "examencommissie-P1.html",
+            "logcontrole-2026-09-29.html",
+            "studentenportaal-2026-10-05.html",
+            "studentenportaal-2026-10-05-1234567.html",
+            "uitleg-6f1c0000-0000-4000-8000-000000000001.html",
+            "6f1c0000-0000-4000-8000-000000000001-v1.eml",
+        ]
+    )
 
 
 def test_text_from_messages_is_escaped(tmp_path: Path) -> None:
@@ -138,8 +144,9 @@ def test_unknown_period_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_period_page_keeps_only_that_periods_dates(tmp_path: Path) -> None:
     data = sample_data.compliance()
-    data["periods"].append({"period": "P2", "from": "2026-11-16", "to": "2027-01-29", "by_college": [],
-                            "by_component": []})
+    data["periods"].append(
+        {"period": "P2", "from": "2026-11-16", "to": "2027-01-29", "by_college": [], "by_component": []}
+    )
     data["cut_scores"][1]["first_sitting"] = "2026-11-20"
     p1 = pages.render_exam_board(data, tmp_path, period="P1").read_text(encoding="utf-8")
     p2 = pages.render_exam_board(data, tmp_path, period="P2").read_text(encoding="utf-8")
@@ -161,8 +168,14 @@ def test_portal_never_calls_a_provisional_result_definitive(tmp_path: Path) -> N
 
 
 def test_empty_days_render_with_a_plain_dutch_note(tmp_path: Path) -> None:
-    control = {"day": "2026-09-14", "errors": [], "missing_results": [], "breaches": [], "actions": [],
-               "trend": []}
+    control = {
+        "day": "2026-09-14",
+        "errors": [],
+        "missing_results": [],
+        "breaches": [],
+        "actions": [],
+        "trend": [],
+    }
     html = pages.render_daily_control(control, tmp_path).read_text(encoding="utf-8")
     assert "Geen bijzonderheden vandaag." in html and "Geen ontbrekende resultaten." in html
     portal = pages.render_portal({"day": "2026-09-14", "students": []}, tmp_path).read_text(encoding="utf-8")
@@ -225,7 +238,7 @@ def test_portal_shows_every_result_and_nothing_definitive_early(portal: dict) ->
     for (status, body), r in zip(cards, expected, strict=True):
         assert str(markupsafe.escape(r["component_name"])) in body
         if status == "voorlopig":
-            assert "Definitief vastgesteld" not in body and 'badge definitief' not in body
+            assert "Definitief vastgesteld" not in body and "badge definitief" not in body
             assert "Beroep bij de CBE</dt><dd>mogelijk tot 10 werkdagen nadat" in body
         else:
             assert "Wordt definitief" not in body

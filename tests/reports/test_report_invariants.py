@@ -21,7 +21,6 @@ def test_invariant_holds_on_tiny(tiny, name):
     assert inv.passed, f"{name}: {inv.detail}; examples: {inv.examples[:3]}"
 
 
-
 def test_complaint_window_invariant_under_eduarte(tiny_eduarte):
     inv = evaluate(
         "no_definitive_before_complaint_window", tiny_eduarte.store, tiny_eduarte.policy, tiny_eduarte.folder
