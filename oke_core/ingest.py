@@ -42,7 +42,7 @@ from oke_core.quarantine import (
     unknown_offering,
 )
 from oke_core.store import Store, models
-from oke_core.store.batch import insert_many
+from oke_core.store.batch import insert_many, select_in
 from oke_core.store.pending import PendingWrites, write_keyed, write_meta
 
 __all__ = ["QUARANTINE_REASONS", "IngestCounts", "Ingestor", "Outcome"]
@@ -105,6 +105,8 @@ class Outcome:
     first_reason: str | None = None
     first_message_id: str | None = None
 
+
+_INBOX_SEEN = ("message_id", "digest", "outcome", "reason")
 
 #: What the idempotency register knows of a message id: (digest, outcome, reason) of its first delivery.
 Seen = tuple[str, str, str | None]
@@ -315,16 +317,11 @@ class Ingestor(ResultApplier):
         wanted = sorted({i for i in ids if isinstance(i, str)} - self._looked_up)
         if not wanted:
             return
-        table = models.InboxEntry.__table__
-        cols = (table.c.message_id, table.c.digest, table.c.outcome, table.c.reason)
         found = self._prefetched
         with self.store.engine.connect() as conn:
-            for start in range(0, len(wanted), 900):
-                part = wanted[start : start + 900]
-                for mid, digest, outcome, reason in conn.execute(
-                    select(*cols).where(table.c.message_id.in_(part))
-                ):
-                    found[mid] = (digest, outcome, reason)
+            rows = select_in(conn, models.InboxEntry.__table__, _INBOX_SEEN, "message_id", wanted)
+        for mid, digest, outcome, reason in rows:
+            found[mid] = (digest, outcome, reason)
         self._looked_up.update(wanted)
 
     def _seen(self, mid: str) -> Seen | None:

@@ -46,6 +46,28 @@ def _run(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
         cursor.close()
 
 
+def select_in(
+    conn: Connection, table: Table, cols: tuple[str, ...], key: str, values: Sequence[Any], chunk: int = 500
+) -> list[tuple[Any, ...]]:
+    """Rows (``cols``) whose ``key`` is one of ``values``: one raw ``IN (...)`` query per chunk.
+
+    SQLAlchemy's expanding IN compiles per call, which cost more than the lookup itself here.
+    """
+    q = conn.dialect.identifier_preparer.quote
+    ph = _placeholder(conn.dialect.paramstyle)
+    head = f"SELECT {', '.join(q(c) for c in cols)} FROM {q(table.name)} WHERE {q(key)} IN "
+    found: list[tuple[Any, ...]] = []
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for start in range(0, len(values), chunk):
+            part = values[start : start + chunk]
+            cursor.execute(head + f"({', '.join([ph] * len(part))})", part)
+            found.extend(tuple(r) for r in cursor.fetchall())
+    finally:
+        cursor.close()
+    return found
+
+
 def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT all rows (each a dict with the same keys) in executemany chunks."""
     if rows:

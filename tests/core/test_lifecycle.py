@@ -7,8 +7,10 @@ from datetime import date
 import orjson
 import pytest
 from core_builders import EV_V1, O_PF, O_V1, O_V2, assoc_id, env, scored_body
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from oke_core.lifecycle import ALLOWED, IllegalTransition, Status, check_transition
+from oke_core.lifecycle import ALLOWED, ESTABLISHED, IllegalTransition, Status, check_transition
 from oke_core.store import Store
 
 A = assoc_id(0, O_V1)
@@ -320,3 +322,100 @@ def test_no_irregularities_text_in_a_session_report_is_not_an_exception(make_ing
     ing.receive(session_report_env("sr1", "2026-09-16T12:00:00Z", O_V1, "Geen bijzonderheden."))
     ing.flush()
     assert store.result(A)["exception"] is None
+
+
+def _ranked(rec, policy, today):  # the ranking decide() promises, spelled out over failing_checks
+    from oke_core.lifecycle import ESTABLISHED, failing_checks
+
+    status = rec.status
+    if status == Status.WITHDRAWN:
+        return status
+    if rec.result_state != "completed" and status in ("", Status.RECEIVED):
+        return Status.RECEIVED
+    if status in ESTABLISHED:
+        if rec.open_appeals:
+            return Status.APPEAL_OPEN
+        if rec.appeal_deadline is None:
+            return Status.DEFINITIVE
+        return Status.APPEAL_WINDOW if today <= rec.appeal_deadline else Status.CLOSED
+    failing = failing_checks(rec, policy, today)
+    if not failing:
+        return Status.PROVISIONAL if status in ("", Status.RECEIVED) else Status.DEFINITIVE
+    for check, state in (
+        ("no-open-complaint", Status.COMPLAINT_OPEN),
+        ("complaint-window-closed", Status.COMPLAINT_WINDOW),
+        ("exceptions-resolved", Status.EXCEPTION_OPEN),
+        ("cut-score-known", Status.AWAITING_CUT_SCORE),
+    ):
+        if check in failing:
+            return state
+    return Status.CORRECTED if status == Status.CORRECTED else Status.PROVISIONAL
+
+
+_DAYS = st.one_of(st.none(), st.dates(date(2026, 9, 1), date(2026, 12, 31)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    status=st.sampled_from(["", *[s.value for s in Status]]),
+    result_state=st.sampled_from(["completed", "in progress"]),
+    variant=st.sampled_from([1, 2]),
+    final=st.booleans(),
+    open_complaints=st.integers(0, 2),
+    open_appeals=st.integers(0, 1),
+    correction_expected=st.booleans(),
+    early_by=st.sampled_from([None, "examencommissie"]),
+    exception=st.sampled_from([None, "irregularities", "date-mismatch", "assessor-missing,date-mismatch"]),
+    approved=st.sampled_from([None, "examencommissie"]),
+    needs_cut_score=st.booleans(),
+    cut_known=_DAYS,
+    raw=st.sampled_from([None, 12]),
+    grade=st.sampled_from([None, "6.5"]),
+    complaint_deadline=_DAYS,
+    establishment_due=_DAYS,
+    appeal_deadline=_DAYS,
+    today=st.dates(date(2026, 9, 1), date(2026, 12, 31)),
+    policy_name=st.sampled_from(["eduarte", "beoordelen"]),
+)
+def test_decide_names_the_first_reason_a_result_waits(**facts) -> None:
+    """The one-pass decide() equals ranking the named establishment checks, for any facts."""
+    from oke_core.lifecycle import ResultRecord, decide
+    from oke_core.policy import load_policy
+
+    policy = load_policy(facts.pop("policy_name"))
+    today = facts.pop("today")
+    rec = ResultRecord(
+        association_id="a",
+        student_id="s",
+        component_id="c",
+        exam_version_id="v",
+        offering_id="o",
+        attempt=1,
+        variant=facts["variant"],
+        status=facts["status"],
+        current_version=1,
+        versions=1,
+        result_state=facts["result_state"],
+        sitting_date=date(2026, 9, 14),
+        received_on=date(2026, 9, 16),
+        marking_deadline=date(2026, 9, 28),
+        final=facts["final"],
+        open_complaints=facts["open_complaints"],
+        open_appeals=facts["open_appeals"],
+        correction_expected=facts["correction_expected"],
+        early_by=facts["early_by"],
+        exception=facts["exception"],
+        exception_approved_by=facts["approved"],
+        needs_cut_score=facts["needs_cut_score"],
+        cut_score_known_on=facts["cut_known"],
+        raw_score=facts["raw"],
+        grade=facts["grade"],
+        complaint_deadline=facts["complaint_deadline"],
+        establishment_due=facts["establishment_due"],
+        appeal_deadline=facts["appeal_deadline"],
+    )
+    target, checks = decide(rec, policy, today)
+    assert target == _ranked(rec, policy, today)
+    assert (checks is not None) == (target == Status.DEFINITIVE and rec.status not in ESTABLISHED)
+    if checks is not None:
+        assert all(c.ok for c in checks)
