@@ -283,14 +283,20 @@ class Ingestor(ResultApplier):
         counts = IngestCounts()
         stamp_of = self._stamp
         day_of = self._day
+        days = self._day_cache
         handle = self._handle
         with _young_gc_relaxed():
             for chunk in _chunks(envelopes, self.batch_size):
                 self.flush(checkpoint=False)
                 self.prefetch(env.get("message_id") for env in chunk)
                 for env in chunk:
-                    stamp = stamp_of(env, None)
-                    day = day_of(stamp)
+                    stamp = env.get("received_at") or env.get("sent_at")
+                    if stamp.__class__ is not str or not stamp:
+                        stamp = stamp_of(env, None)
+                    # the Dutch day of a UTC stamp, cached per hour (see _day)
+                    day = days.get(stamp[:13]) if stamp[-1:] == "Z" else None
+                    if day is None:
+                        day = day_of(stamp)
                     today = self.today
                     if today is None or day > today:
                         self.advance_to(day)
