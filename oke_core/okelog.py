@@ -23,13 +23,11 @@ if TYPE_CHECKING:
     from oke_core.policy import Policy
     from oke_core.store import Store
 
-#: Kinds that record an input; every other kind (transition, error, notification, ...) is derived.
+#: Kinds that record an input; every other kind (transition, error, exception, ...) is derived.
 INPUT_KINDS = frozenset({"message", "event", "clock", "planning", "reprocess-run"})
 KINDS = INPUT_KINDS | {
     "transition",
-    "correction",
     "error",
-    "notification",
     "exception",
     "reprocess",
     "association-created",
