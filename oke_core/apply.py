@@ -254,6 +254,11 @@ class ResultApplier:
             return "applied", "correction", version, {"replaces": replaced}
         return "applied", None, version, None
 
+    def _register(self, rec: ResultRecord, today: date) -> None:
+        """Registered as "voorlopig" (published): the complaint window runs from today."""
+        rec.provisional_since = today
+        self._restart_window(rec)
+
     def _restart_window(self, rec: ResultRecord) -> None:
         days = self.policy.complaint_window_working_days
         if days and rec.provisional_since is not None:
@@ -357,8 +362,7 @@ class ResultApplier:
         for _ in range(4):
             status = rec.status
             if rec.provisional_since is None and rec.result_state == _COMPLETED and status in _UNREGISTERED:
-                rec.provisional_since = today  # registered as "voorlopig": the windows start now
-                self._restart_window(rec)
+                self._register(rec, today)  # before deciding: the windows start now
             target, checks = decide(rec, policy, today)
             if target == status:
                 break
@@ -396,8 +400,7 @@ class ResultApplier:
         policy = self.policy
         if target in PENDING:
             if rec.provisional_since is None:
-                rec.provisional_since = today
-                self._restart_window(rec)
+                self._register(rec, today)
             if policy.notify_students and (target == Status.CORRECTED or rec.notified_on is None):
                 # the student is told (e-mail) in the same step: the transition carries the notification
                 rec.notified_on = today
