@@ -360,15 +360,17 @@ class Ingestor(ResultApplier):
         if "body_text" not in env:
             is_json = True
             body: Any = get("body")
-            text = orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode()
+            utf8 = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+            text = utf8.decode()
             body_key = "body@"
         else:
             is_json = False
             body = None
             raw = env["body_text"]
             text = raw if isinstance(raw, str) else str(raw)
+            utf8 = text.encode()
             body_key = "body_text@"
-        digest = _blake2b(text.encode(), digest_size=12).hexdigest()
+        digest = _blake2b(utf8, digest_size=12).hexdigest()
         if not isinstance(mid, str) or not mid:
             mid = "no-id-" + digest
         route = self._routes.get(path) if path.__class__ is str else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 RESULT_VALUE_TYPES: tuple[str, ...] = (
     "pass-or-fail",
@@ -38,6 +39,7 @@ EXPECTED: dict[str, str] = {
 }
 
 
+@lru_cache(maxsize=8192)  # a few hundred distinct scores per type in practice: parse each once
 def score_fits(score: str, value_type: str) -> bool:
     """True when `score` is a value of `value_type`; interval ends are inclusive (the sources are silent)."""
     if value_type == "pass-or-fail":
