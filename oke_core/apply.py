@@ -132,14 +132,12 @@ class ResultApplier:
                 rec.assessor_code,
                 rec.test_date,
             )
-            irregularities = documents = None
+            irregularities = None
         else:
             get = (nl or {}).get
             attendance, raw, max_raw = get("attendance"), get("rawScore"), get("maxRawScore")
             final, assessor_id, assessor_code = bool(get("final")), get("assessorId"), get("assessorCode")
             test_date, irregularities = get("testDate"), get("irregularities")
-            docs = get("documents")
-            documents = dumps(docs) if docs else None
         final = bool(final)
         if rec is None:
             rec = self._new_record(assoc, day)
@@ -167,31 +165,7 @@ class ResultApplier:
         )
         if held:
             disposition = "held"
-        self._pending.versions.append(
-            (
-                seq,
-                aid,
-                version,
-                mid,
-                stamp,
-                flow,
-                disposition,
-                str(state),
-                attendance,
-                raw,
-                max_raw,
-                score,
-                passed,
-                final,
-                assessor_id,
-                assessor_code,
-                test_date,
-                rd,
-                irregularities,
-                documents,
-                text,
-            )
-        )
+        self._pending.versions.append((seq, aid, version, mid, stamp, flow, disposition, str(state), text))
         if disposition == "ignored-out-of-order":
             return "applied", "late-attendance-ignored", version, None
         if held:

@@ -9,6 +9,7 @@ from typing import IO, Any
 import orjson
 from sqlalchemy import Engine, Table, func, insert, select, text
 
+from oke_core.quarantine import nl_consumer
 from oke_core.store import models
 from oke_core.store.engine import make_engine, normalise_url
 from oke_core.store.models import TABLES, SQLModel
@@ -19,6 +20,36 @@ __all__ = ["Store", "models"]
 def dumps(obj: Any) -> str:
     """Sorted-key compact JSON (deterministic text for the log and JSON columns)."""
     return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode()
+
+
+_CONSUMER_FIELDS = {
+    "attendance": "attendance",
+    "raw_score": "rawScore",
+    "max_raw_score": "maxRawScore",
+    "assessor_id": "assessorId",
+    "assessor_code": "assessorCode",
+    "test_date": "testDate",
+    "irregularities": "irregularities",
+}
+
+
+def delivered_fields(body_text: str) -> dict[str, Any]:
+    """What one delivery said, as it said it (a merge-patch leaves out what did not change).
+
+    ``score``, ``pass`` and ``result_date`` from the ``result``; the rest from its ``nl-test-admin``
+    consumer; None where the body does not say.
+    """
+    try:
+        body = orjson.loads(body_text)
+    except orjson.JSONDecodeError:
+        body = None
+    res = body.get("result") if isinstance(body, dict) else None
+    res = res if isinstance(res, dict) else {}
+    nl = nl_consumer(res) or {}
+    out = {"score": res.get("score"), "pass": res.get("pass"), "result_date": res.get("resultDate")}
+    out |= {col: nl.get(key) for col, key in _CONSUMER_FIELDS.items()}
+    out["final"] = bool(nl.get("final"))
+    return out
 
 
 class Store:
@@ -199,8 +230,12 @@ class Store:
         return next(self.rows(models.Result, association_id=association_id), None)
 
     def versions(self, association_id: str) -> list[dict[str, Any]]:
-        """Every delivery for one association, oldest first (a scan: see ``models.ResultVersion``)."""
-        return list(self.rows(models.ResultVersion, association_id=association_id))
+        """Every delivery for one association, oldest first (a scan: see ``models.ResultVersion``),
+        with the fields it delivered read from its body (``delivered_fields``)."""
+        return [
+            row | delivered_fields(row["body_text"])
+            for row in self.rows(models.ResultVersion, association_id=association_id)
+        ]
 
     def log(self, association_id: str | None = None, *, bodies: bool = False) -> Iterator[dict[str, Any]]:
         """OKE-log rows in ``seq`` order; ``bodies=True`` puts message bodies back into ``detail``.

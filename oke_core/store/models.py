@@ -167,6 +167,10 @@ class ResultVersion(SQLModel, table=True):
     table. A key or index on (association_id, version) takes a random page per delivery and made
     each delivery several times dearer once the table outgrew the page cache; the result row says
     which version is current (``current_seq``), one association's history is a scan.
+
+    The delivered fields are read from ``body_text`` (``Store.versions`` adds them; in SQL use
+    ``json_extract``): parsed columns here cost about 4 us per message to write and nobody filters
+    on them (the ``result`` row holds the current values, parsed).
     """
 
     __tablename__ = "result_version"
@@ -178,18 +182,6 @@ class ResultVersion(SQLModel, table=True):
     flow: int
     disposition: str  # current | ignored-out-of-order | held
     state: str
-    attendance: str | None = None
-    raw_score: int | None = None
-    max_raw_score: int | None = None
-    score: str | None = None
-    pass_: str | None = Field(default=None, sa_column_kwargs={"name": "pass"})
-    final: bool = False
-    assessor_id: str | None = None
-    assessor_code: str | None = None
-    test_date: str | None = None
-    result_date: str | None = None
-    irregularities: str | None = None
-    documents: str | None = None
     body_text: str
 
 

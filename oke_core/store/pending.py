@@ -29,18 +29,6 @@ VERSION_COLUMNS = (
     "flow",
     "disposition",
     "state",
-    "attendance",
-    "raw_score",
-    "max_raw_score",
-    "score",
-    "pass",
-    "final",
-    "assessor_id",
-    "assessor_code",
-    "test_date",
-    "result_date",
-    "irregularities",
-    "documents",
     "body_text",
 )
 BODY_COLUMNS = ("seq", "body_text")

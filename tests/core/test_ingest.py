@@ -74,6 +74,11 @@ def test_late_attendance_never_overwrites_completed_result(make_ingestor, store)
     assert result["current_version"] == 1 and result["versions"] == 2
     versions = store.versions(A)
     assert [v["disposition"] for v in versions] == ["current", "ignored-out-of-order"]
+    # each version shows what that delivery said, read from its body
+    assert [(v["state"], v["raw_score"], v["score"], v["result_date"]) for v in versions] == [
+        ("completed", 45, "7.0", "2026-09-16"),
+        ("in progress", None, None, "2026-09-14"),
+    ]
 
 
 def test_correction_becomes_new_version_and_keeps_the_old(make_ingestor, store) -> None:
