@@ -39,7 +39,13 @@ app.command("explain", help="Trainer walkthrough: follow one result through the 
 
 
 def main() -> None:
-    app()
+    from oke_core.dataerrors import DataError
+
+    try:
+        app()
+    except DataError as exc:  # bad input found below a command's own checks: a clear line, exit 2
+        typer.echo(f"oke: {exc}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

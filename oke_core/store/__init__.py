@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
-from sqlalchemy import Engine, Table, func, insert, select, text
+from sqlalchemy import Engine, Table, func, insert, inspect, select, text
 
+from oke_core.dataerrors import DataError
 from oke_core.quarantine import nl_consumer
 from oke_core.store import models
 from oke_core.store.engine import make_engine, normalise_url
@@ -75,7 +76,35 @@ class Store:
         store = cls(make_engine(full, schema), full, schema)
         if create:
             SQLModel.metadata.create_all(store.engine, tables=[m.__table__ for m in TABLES])
+            store.check_schema()
         return store
+
+    def check_schema(self) -> None:
+        """Refuse a store whose tables another version of oke made, before any write fails halfway.
+
+        ``create_all`` adds missing tables but never changes existing ones. A store opened with
+        ``create=False`` is not checked, so an old store's OKE-log can still be read and replayed
+        into a new one (``store.log(bodies=True)`` into ``okelog.replay_log``).
+        """
+        names = [m.__table__.name for m in TABLES]
+        found = inspect(self.engine).get_multi_columns(filter_names=names)
+        have_by_table = {name: {c["name"] for c in cols} for (_schema, name), cols in found.items()}
+        for model in TABLES:
+            table = model.__table__
+            want = {c.name for c in table.columns}
+            have = have_by_table.get(table.name, want)
+            if have != want:
+                missing = ", ".join(sorted(want - have)) or "none"
+                extra = ", ".join(sorted(have - want)) or "none"
+                raise DataError(
+                    self.url,
+                    None,
+                    f"/{table.name}",
+                    "store-schema",
+                    f"table {table.name} was made by another version of oke (columns missing: {missing}; "
+                    f"columns no longer used: {extra}). Use a new store (another --db); the old "
+                    "store's OKE-log can be replayed into it (docs/core.md, 'OKE-log format')",
+                )
 
     @property
     def is_sqlite(self) -> bool:

@@ -10,8 +10,10 @@ from pathlib import Path
 import orjson
 import pytest
 from core_builders import EV_V1, O_V1, World, assoc_id, attendance_body, env, scored_body, text_env
+from sqlalchemy import create_engine, text
 
 from oke_core.dataerrors import DataError
+from oke_core.okelog import replay_log
 from oke_core.planning import load_planning
 from oke_core.policy import load_policy
 from oke_core.replay import replay
@@ -151,3 +153,40 @@ def test_cli_ingest_bad_input_is_a_clear_error_not_a_traceback(tmp_path: Path) -
         cwd=tmp_path,
     )
     assert res.returncode == 2 and "[policy.not-found]" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_a_store_made_by_another_version_is_refused_and_its_log_still_replays(
+    tmp_path: Path, store, planning_dir, make_ingestor
+) -> None:
+    ing = make_ingestor()
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", A, scored_body(A, raw=45)))
+    ing.flush()
+    with store.engine.begin() as conn:  # what an older version's result_version looked like
+        conn.execute(text("ALTER TABLE result_version ADD COLUMN raw_score INTEGER"))
+    with pytest.raises(DataError) as caught:
+        Store.open(store.url, schema=store.schema)
+    err = caught.value
+    assert (err.pointer, err.rule) == ("/result_version", "store-schema")
+    assert "columns no longer used: raw_score" in err.message
+    # read-only, the old store's log is still there to rebuild a new store from
+    old = Store.open(store.url, schema=store.schema, create=False)
+    new = Store.open(f"sqlite:///{tmp_path / 'new.sqlite'}")
+    replay_log(old.log(bodies=True), new, load_planning(planning_dir), load_policy("eduarte"))
+    assert new.result(A)["raw_score"] == 45 and new.versions(A)[0]["raw_score"] == 45
+    old.close()
+    new.close()
+
+
+def test_cli_names_a_store_from_another_version_without_a_traceback(tmp_path: Path) -> None:
+    out = write_out(tmp_path)
+    db = tmp_path / "old.sqlite"
+    Store.open(db).close()
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE inbox ADD COLUMN flow INTEGER"))
+    engine.dispose()
+    args = ("ingest", str(out / "messages.jsonl"), "--planning", str(out / "planning"), "--db", str(db))
+    res = run_cli(*args, cwd=tmp_path)
+    assert res.returncode == 2 and "Traceback" not in res.stderr + res.stdout
+    assert "/inbox: table inbox was made by another version of oke" in res.stderr
+    assert "[store-schema]" in res.stderr
