@@ -42,3 +42,41 @@ def yaml_line(node: yaml.Node | None, path: list[Any]) -> int | None:
         node = nxt
         line = node.start_mark.line + 1
     return line
+
+
+def yaml_duplicate_key(
+    node: yaml.Node | None, file: Path | str, path: list[Any] | None = None, seen: set[int] | None = None
+) -> DataError | None:
+    """The first mapping key given twice in a composed YAML document, as a DataError (else None).
+
+    PyYAML's loaders keep the last of two equal keys without a word; compose the text and call
+    this before using the data. Merge keys (``<<``) are left alone: overriding them is their use.
+    A node reached again through an alias is checked once (aliases may even form a cycle).
+    """
+    path = path or []
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return None
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first: dict[tuple[str, str], yaml.Node] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                earlier = first.setdefault((key.tag, key.value), key)
+                if earlier is not key:
+                    return DataError(
+                        file,
+                        key.start_mark.line + 1,
+                        pointer_of([*path, key.value]),
+                        "duplicate-key",
+                        f"key {key.value!r} is given twice (first on line {earlier.start_mark.line + 1})",
+                    )
+            found = yaml_duplicate_key(value, file, [*path, getattr(key, "value", "?")], seen)
+            if found is not None:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            found = yaml_duplicate_key(item, file, [*path, i], seen)
+            if found is not None:
+                return found
+    return None

@@ -195,6 +195,70 @@ def _jsonl(path: Path, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
             yield lineno, obj
 
 
+def _ids(obj: dict[str, Any], key: str) -> Iterator[tuple[str, Any]]:
+    """(pointer, value) of every ``key`` id in one planning row (exam versions sit in a list)."""
+    if key == "exam_version_id":
+        for i, version in enumerate(obj.get("versions", [])):
+            yield f"/versions/{i}/exam_version_id", version.get("exam_version_id")
+    else:
+        yield f"/{key}", obj.get(key)
+
+
+def _duplicate_id(path: Path, line: int, pointer: str, key: str, value: str) -> DataError:
+    """An id given twice (a later row would silently win); names the line it was first given on.
+
+    Only called on the error path: the file is read again to find the first occurrence, so a
+    good planning keeps no line numbers in memory.
+    """
+    first = "an earlier line"
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            hit = next((p for p, v in _ids(orjson.loads(raw), key) if v == value), None)
+            if hit is not None:
+                first = f"line {lineno}" + (f" ({hit})" if hit != pointer else "")
+                break
+    return DataError(
+        path,
+        line,
+        pointer,
+        "duplicate-id",
+        f"{key} {value} is already on {first}; each {key} must be given once",
+    )
+
+
+def _json_line(raw: bytes, value: Any) -> int | None:
+    """1-based line of ``value`` in a JSON document, when it occurs there exactly once."""
+    needle = orjson.dumps(value)
+    if raw.count(needle) != 1:
+        return None
+    return raw[: raw.index(needle)].count(b"\n") + 1
+
+
+def _check_dates(path: Path, raw: bytes, institution: dict[str, Any]) -> None:
+    """The schema checks the YYYY-MM-DD shape; here the date must exist (no 2026-13-45)."""
+    found = [(f"/closure_days/{i}", d) for i, d in enumerate(institution.get("closure_days", []))]
+    found += [(f"/{key}", institution[key]) for key in ("year_start", "year_end") if key in institution]
+    for pointer, value in found:
+        try:
+            date.fromisoformat(value)
+        except ValueError as exc:
+            raise DataError(
+                path, _json_line(raw, value), pointer, "format.date", f"{value!r} is not a date: {exc}"
+            ) from None
+
+
+def _moment(path: Path, line: int, obj: dict[str, Any], key: str) -> date:
+    """The Dutch calendar date of the offering's ``start`` or ``end`` (a date-time that exists)."""
+    try:
+        return local_date(parse_datetime(obj[key]))
+    except (ValueError, OverflowError) as exc:
+        raise DataError(
+            path, line, f"/{key}", "format.date-time", f"{obj[key]!r} is not a date-time: {exc}"
+        ) from None
+
+
 def load_planning(directory: str | Path) -> Planning:
     """Load and cross-check ``planning/``; raises DataError on the first problem."""
     root = Path(directory)
@@ -209,6 +273,7 @@ def load_planning(directory: str | Path) -> Planning:
     except orjson.JSONDecodeError as exc:
         raise DataError(inst_path, None, "", "json-syntax", str(exc)) from None
     _check("institution.json", inst_path, 1, institution)
+    _check_dates(inst_path, raw, institution)
     plan = Planning(institution=institution)
 
     def rows(name: str, required: bool = True) -> Iterator[tuple[Path, int, dict[str, Any]]]:
@@ -223,12 +288,18 @@ def load_planning(directory: str | Path) -> Planning:
 
     for _p, _n, obj in rows("programmes.jsonl", required=False):
         plan.programmes.append(obj)
-    for _p, _n, obj in rows("students.jsonl"):
+    for path, lineno, obj in rows("students.jsonl"):
+        if obj["student_id"] in plan.students:
+            raise _duplicate_id(path, lineno, "/student_id", "student_id", obj["student_id"])
         plan.students[obj["student_id"]] = obj
-    for _p, _n, obj in rows("assessors.jsonl", required=False):
+    for path, lineno, obj in rows("assessors.jsonl", required=False):
+        if obj["assessor_id"] in plan.assessors:
+            raise _duplicate_id(path, lineno, "/assessor_id", "assessor_id", obj["assessor_id"])
         plan.assessors[obj["assessor_id"]] = obj
-    for _p, _n, obj in rows("components.jsonl"):
+    for path, lineno, obj in rows("components.jsonl"):
         cid = obj["component_id"]
+        if cid in plan.components:
+            raise _duplicate_id(path, lineno, "/component_id", "component_id", cid)
         plan.components[cid] = Component(
             cid,
             obj["code"],
@@ -241,11 +312,16 @@ def load_planning(directory: str | Path) -> Planning:
             obj.get("assessor_required", False),
             obj.get("college_code", ""),
         )
-        for v in obj["versions"]:
+        for i, v in enumerate(obj["versions"]):
+            if v["exam_version_id"] in plan.exam_versions:
+                pointer = f"/versions/{i}/exam_version_id"
+                raise _duplicate_id(path, lineno, pointer, "exam_version_id", v["exam_version_id"])
             plan.exam_versions[v["exam_version_id"]] = ExamVersion(
                 v["exam_version_id"], cid, v["code"], v["max_raw_score"]
             )
     for path, lineno, obj in rows("offerings.jsonl"):
+        if obj["offering_id"] in plan.offerings:
+            raise _duplicate_id(path, lineno, "/offering_id", "offering_id", obj["offering_id"])
         if obj["component_id"] not in plan.components:
             raise DataError(
                 path,
@@ -263,10 +339,7 @@ def load_planning(directory: str | Path) -> Planning:
                 "ref.unknown-exam-version",
                 f"exam version {obj['exam_version_id']} is not a version of component {obj['component_id']}",
             )
-        try:
-            start, end = parse_datetime(obj["start"]), parse_datetime(obj["end"])
-        except ValueError as exc:
-            raise DataError(path, lineno, "/start", "format.date-time", str(exc)) from None
+        sitting_date, end_date = _moment(path, lineno, obj, "start"), _moment(path, lineno, obj, "end")
         plan.offerings[obj["offering_id"]] = Offering(
             obj["offering_id"],
             obj["component_id"],
@@ -274,12 +347,17 @@ def load_planning(directory: str | Path) -> Planning:
             obj.get("name", ""),
             obj["start"],
             obj["end"],
-            local_date(start),
-            local_date(end),
+            sitting_date,
+            end_date,
             obj.get("state", "active"),
             obj.get("period", ""),
         )
+    originals: list[tuple[Path, int, str]] = []
     for path, lineno, obj in rows("associations.jsonl"):
+        if obj["association_id"] in plan.associations:
+            raise _duplicate_id(path, lineno, "/association_id", "association_id", obj["association_id"])
+        if obj.get("original_association_id") is not None:
+            originals.append((path, lineno, obj["original_association_id"]))
         if obj["offering_id"] not in plan.offerings:
             raise DataError(
                 path,
@@ -304,5 +382,14 @@ def load_planning(directory: str | Path) -> Planning:
             obj.get("original_association_id"),
             obj.get("state", "associated"),
         )
+    for path, lineno, original in originals:  # a resit may come before its first attempt in the file
+        if original not in plan.associations:
+            raise DataError(
+                path,
+                lineno,
+                "/original_association_id",
+                "ref.unknown-association",
+                f"association {original} is not in associations.jsonl",
+            )
     plan.digest = digest.hexdigest()
     return plan

@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from oke_core.dataerrors import DataError, pointer_of, yaml_line
+from oke_core.dataerrors import DataError, pointer_of, yaml_duplicate_key, yaml_line
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "scenarios" / "policies"
 PRESETS = ("beoordelen", "eduarte")
@@ -74,7 +74,21 @@ def load_policy(source: str | Path) -> Policy:
             "policy.not-found",
             f"no policy file or preset named {str(source)!r} (presets: {', '.join(PRESETS)})",
         )
-    text = path.read_text(encoding="utf-8")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(path, None, "", "policy.unreadable", exc.strerror or str(exc)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(
+            path,
+            line,
+            "",
+            "encoding.utf-8",
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
+        ) from None
     return parse_policy(text, path)
 
 
@@ -87,6 +101,9 @@ def parse_policy(text: str, path: Path | str = "<policy>") -> Policy:
         raise DataError(
             path, mark.line + 1 if mark else None, "", "yaml-syntax", str(exc).splitlines()[0]
         ) from None
+    duplicate = yaml_duplicate_key(node, path)
+    if duplicate is not None:
+        raise duplicate
     errors = sorted(
         _validator().iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.validator)
     )

@@ -8,11 +8,19 @@ from typing import IO, Any
 
 import orjson
 from sqlalchemy import Engine, Table, func, insert, inspect, select, text
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from oke_core.dataerrors import DataError
 from oke_core.quarantine import nl_consumer
 from oke_core.store import models
-from oke_core.store.engine import make_engine, normalise_url
+from oke_core.store.engine import (
+    URL_HELP,
+    make_engine,
+    normalise_url,
+    open_problem,
+    redact_url,
+    sqlite_file_problem,
+)
 from oke_core.store.models import TABLES, SQLModel
 
 __all__ = ["Store", "models"]
@@ -66,16 +74,38 @@ class Store:
         """``None`` -> ``krs.sqlite`` in cwd; ``sqlite:///path``; ``postgresql+psycopg://...``.
 
         ``schema`` (PostgreSQL only) puts the tables in their own schema, created if needed.
+        A store that cannot be opened (no such folder, not a SQLite file, unknown backend, driver
+        not installed, server unreachable, an empty URL) raises DataError (rule ``store-open``)
+        naming the URL without its password. With ``create=False`` nothing is connected yet, so
+        a server that does not answer is only found on first use.
         """
+        if url is not None and not str(url).strip():
+            raise DataError(
+                '""', None, "", "store-open", f"empty store URL (it would be an in-memory store): {URL_HELP}"
+            )
         full = normalise_url(url)
-        if schema and full.startswith("postgresql"):
-            boot = make_engine(full)
-            with boot.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-            boot.dispose()
-        store = cls(make_engine(full, schema), full, schema)
+        shown = redact_url(full if url is None else str(url))
+        engine: Engine | None = None
+        try:
+            problem = sqlite_file_problem(full) if full.startswith("sqlite") else None
+            if problem:
+                raise DataError(shown, None, "", "store-open", problem)
+            if schema and full.startswith("postgresql"):
+                boot = make_engine(full)
+                try:
+                    with boot.begin() as conn:
+                        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+                finally:
+                    boot.dispose()
+            engine = make_engine(full, schema)
+            if create:
+                SQLModel.metadata.create_all(engine, tables=[m.__table__ for m in TABLES])
+        except (ArgumentError, DBAPIError, ImportError) as exc:
+            if engine is not None:
+                engine.dispose()
+            raise DataError(shown, None, "", "store-open", open_problem(exc, full)) from None
+        store = cls(engine, full, schema)
         if create:
-            SQLModel.metadata.create_all(store.engine, tables=[m.__table__ for m in TABLES])
             store.check_schema()
         return store
 
@@ -97,7 +127,7 @@ class Store:
                 missing = ", ".join(sorted(want - have)) or "none"
                 extra = ", ".join(sorted(have - want)) or "none"
                 raise DataError(
-                    self.url,
+                    redact_url(self.url),
                     None,
                     f"/{table.name}",
                     "store-schema",
