@@ -351,9 +351,9 @@ def write_summary(folder: Path, db) -> dict[str, Any]:
 # -- inbox deliveries ---------------------------------------------------------------------------------
 
 
-def read_delivery(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """(line, envelope) per non-empty line; a line that is not a JSON envelope still becomes one, so the
-    ingest quarantines it with a reason instead of it being lost."""
+def read_delivery(path: Path, sent_at: str) -> list[tuple[int, dict[str, Any]]]:
+    """(line, envelope) per non-empty line; a line that is not a JSON envelope still becomes a complete
+    one (``sent_at`` given), so the ingest quarantines it as json-syntax instead of it being lost."""
     import orjson
 
     out = []
@@ -370,7 +370,7 @@ def read_delivery(path: Path) -> list[tuple[int, dict[str, Any]]]:
             if isinstance(obj, dict) and ("body" in obj or "body_text" in obj):
                 env = dict(obj)
             else:
-                env = {"method": "PATCH", "path": None, "body_text": text}
+                env = {"method": "PATCH", "path": "", "sent_at": sent_at, "body_text": text}
             env.setdefault("message_id", f"inbox:{stem}:{lineno}")
             out.append((lineno, env))
     return out
@@ -393,7 +393,7 @@ def ingest_delivery(path: Path, folder: Path, db) -> dict[str, Any]:
     counts = {"received": 0, "applied": 0, "duplicates": 0, "quarantined": 0}
     try:
         ing = Ingestor(store, load_planning(folder / "planning"), _policy(reh))
-        for lineno, env in read_delivery(path):
+        for lineno, env in read_delivery(path, fallback):
             stamp = env.get("received_at") or env.get("sent_at") or fallback
             outcome = ing.receive(env, stamp if isinstance(stamp, str) else fallback)
             counts["received"] += 1

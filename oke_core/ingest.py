@@ -32,9 +32,12 @@ from oke_core.planning import Association, Planning
 from oke_core.policy import Policy
 from oke_core.quarantine import (
     QUARANTINE_REASONS,
+    RFC3339,
     Quarantined,
     bad_path,
     cross_check,
+    envelope_problem,
+    is_moment,
     nl_consumer,
     parse_path,
     ref_id,
@@ -60,6 +63,7 @@ class IngestCounts:
     quarantined: dict[str, int] = field(default_factory=dict)
     events: int = 0
     event_errors: int = 0
+    event_duplicates: int = 0
 
     @property
     def quarantined_total(self) -> int:
@@ -77,6 +81,7 @@ class IngestCounts:
             self.quarantined[reason] = self.quarantined.get(reason, 0) + n
         self.events += other.events
         self.event_errors += other.event_errors
+        self.event_duplicates += other.event_duplicates
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -87,6 +92,7 @@ class IngestCounts:
             "quarantined_total": self.quarantined_total,
             "events": self.events,
             "event_errors": self.event_errors,
+            "event_duplicates": self.event_duplicates,
         }
 
 
@@ -176,6 +182,7 @@ class Ingestor(ResultApplier):
         self._dirty_cut: set[str] = set()
         self._dirty_cases: set[str] = set()
         self._buffered = 0
+        self._event_ids: set[str] | None = None
         self._load_state()
 
     # -- state ------------------------------------------------------------------------------------
@@ -197,6 +204,15 @@ class Ingestor(ResultApplier):
             self._results_at = self.log.seq - 1
         clock = st.meta("clock")
         self.today: date | None = date.fromisoformat(clock) if clock else None
+        # the time a message without a usable one of its own is logged at (it never moves the clock)
+        start = self.planning.institution.get("year_start")
+        self._last_stamp = (
+            midnight(self.today)
+            if self.today
+            else midnight(date.fromisoformat(start))
+            if isinstance(start, str)
+            else "1970-01-01T00:00:00Z"
+        )
         self.results: dict[str, ResultRecord] = {}
         self._persisted: set[str] = set()
         self.by_version: dict[str, set[str]] = defaultdict(set)
@@ -266,9 +282,13 @@ class Ingestor(ResultApplier):
     def receive(self, envelope: dict[str, Any], received_at: datetime | str | None = None) -> Outcome:
         """One message (HTTP endpoint). Buffered: call ``flush()`` to make it durable."""
         stamp = self._stamp(envelope, received_at)
-        day = self._day(stamp)
-        if self.today is None or day > self.today:
+        day = self._valid_day(stamp)
+        if day is None:
+            stamp = self._last_stamp
+        elif self.today is None or day > self.today:
             self.advance_to(day)
+        if day is not None:
+            self._last_stamp = stamp
         counts = IngestCounts()
         outcome = self._handle(envelope, stamp, day, counts)
         self.counts.add(counts)
@@ -281,26 +301,33 @@ class Ingestor(ResultApplier):
         ``batch_size`` messages, the result table at the end (``checkpoint=False``: by the caller's
         next ``flush()``). See ``flush`` for why that is safe."""
         counts = IngestCounts()
-        stamp_of = self._stamp
-        day_of = self._day
+        valid_day = self._valid_day
+        moment = RFC3339.fullmatch
         days = self._day_cache
         handle = self._handle
         with _young_gc_relaxed():
             for chunk in _chunks(envelopes, self.batch_size):
                 self.flush(checkpoint=False)
                 self.prefetch(env.get("message_id") for env in chunk)
+                last = self._last_stamp
                 for env in chunk:
                     stamp = env.get("received_at") or env.get("sent_at")
-                    if stamp.__class__ is not str or not stamp:
-                        stamp = stamp_of(env, None)
-                    # the Dutch day of a UTC stamp, cached per hour (see _day)
-                    day = days.get(stamp[:13]) if stamp[-1:] == "Z" else None
-                    if day is None:
-                        day = day_of(stamp)
+                    if stamp.__class__ is str and moment(stamp):
+                        # the Dutch day of a UTC stamp, cached per hour (see _day)
+                        day = days.get(stamp[:13]) if stamp[-1:] == "Z" else None
+                        if day is None:
+                            day = valid_day(stamp)
+                    else:
+                        day = None
+                    if day is None:  # no usable time: quarantined (envelope-invalid) at the last one
+                        handle(env, last, None, counts)
+                        continue
+                    last = stamp
                     today = self.today
                     if today is None or day > today:
                         self.advance_to(day)
                     handle(env, stamp, day, counts)
+                self._last_stamp = last
             self.flush(checkpoint=checkpoint)
         self.counts.add(counts)
         return counts
@@ -312,7 +339,13 @@ class Ingestor(ResultApplier):
         if isinstance(received_at, str) and received_at:
             return received_at
         got = envelope.get("received_at") or envelope.get("sent_at")
-        return got if isinstance(got, str) and got else "1970-01-01T00:00:00Z"
+        return got if isinstance(got, str) else ""
+
+    def _valid_day(self, stamp: str) -> date | None:
+        """The Dutch day of a usable RFC 3339 stamp; None for one that is not (never a guessed 1970)."""
+        if not is_moment(stamp):
+            return None
+        return self._day(stamp)
 
     def prefetch(self, ids: Iterable[Any]) -> None:
         """Look up a batch of message ids in one query; the answers are used until the next ``flush()``.
@@ -347,7 +380,7 @@ class Ingestor(ResultApplier):
         self,
         env: dict[str, Any],
         stamp: str,
-        day: date,
+        day: date | None,
         counts: IngestCounts,
         requeue: dict[str, Any] | None = None,
     ) -> Outcome:
@@ -389,11 +422,20 @@ class Ingestor(ResultApplier):
             "sent_at": get("sent_at"),
             "flow_given": get("flow"),
         }
+        bad = envelope_problem(env, stamps=requeue is None)
+        if bad is not None:  # the fields as sent, so that a log replay sees the same envelope
+            kept = "body" if is_json else "body_text"  # stored by reference, like any body
+            detail["envelope"] = {k: v for k, v in env.items() if k != kept}
         if requeue is None:
             entry = self.log.append(stamp, "message", "TA", message_id=mid, association_id=target)
             prev = self._seen(mid)
-            reused = prev is not None and prev[0] != digest
-            if prev is not None and not reused:
+            key = mid  # where the idempotency register keeps this delivery
+            if prev is not None and prev[0] != digest:
+                # a reused id with another body is a message of its own, registered as id#digest so
+                # that delivering it again (e.g. the same file twice) is recognised as a duplicate
+                key = f"{mid}#{digest}"
+                prev = self._seen(key)
+            if prev is not None:
                 counts.duplicates += 1
                 self._pending.bodies.append((entry[0], text))
                 detail[body_key] = "m"
@@ -410,10 +452,13 @@ class Ingestor(ResultApplier):
                 association_id=target,
                 rule="reprocess-quarantine",
             )
-            reused = False
+            first = self._seen(mid)
+            key = mid if first is None or first[0] == digest else f"{mid}#{digest}"
         verdict: Verdict | None = None
         flow = get("flow")
         try:
+            if bad is not None:
+                raise Quarantined("invalid", [bad])
             assoc = self.planning.associations.get(target) if kind == "associations" and target else None
             ctx = self._context(assoc) if assoc else None
             if is_json:
@@ -449,7 +494,7 @@ class Ingestor(ResultApplier):
                     ref = "v" if version is not None else "m"
         except Quarantined as q:
             where = (entry, detail, body_key, mid, stamp, flow, method, path, text, digest)
-            return self._quarantine(q, where, counts, verdict, target, reused, requeue)
+            return self._quarantine(q, where, counts, verdict, target, key, requeue)
         if status == "duplicate":
             counts.duplicates += 1
             first = ("applied", None, self.results[target].last_message_id)  # type: ignore[index]
@@ -470,8 +515,7 @@ class Ingestor(ResultApplier):
         entry[RULE] = f"flow-{flow}"
         entry[DETAIL] = dumps(detail)
         if requeue is None:
-            if not reused:
-                self._remember(mid, digest, stamp, "applied", None)
+            self._remember(key, digest, stamp, "applied", None)
         else:
             self._pending.quarantine_updates.append(
                 {
@@ -482,7 +526,7 @@ class Ingestor(ResultApplier):
                     "resolved_at": self._now(),
                 }
             )
-            self._pending.inbox_updates.append({"message_id": mid, "outcome": "applied", "reason": None})
+            self._pending.inbox_updates.append({"message_id": key, "outcome": "applied", "reason": None})
         return Outcome(status, why, verdict, target, version, *first)
 
     def _quarantine(
@@ -492,7 +536,7 @@ class Ingestor(ResultApplier):
         counts: IngestCounts,
         verdict: Verdict | None,
         target: str | None,
-        reused: bool,
+        key: str,
         requeue: dict[str, Any] | None,
     ) -> Outcome:
         entry, detail, body_key, mid, stamp, flow, method, path, text, digest = where
@@ -507,9 +551,9 @@ class Ingestor(ResultApplier):
                     "message_id": mid,
                     "received_at": stamp,
                     "reason": q.reason,
-                    "flow": flow if isinstance(flow, int) else None,
-                    "method": method,
-                    "path": path,
+                    "flow": flow if flow in (3, 4, 5) else None,
+                    "method": method if method.__class__ is str else None,
+                    "path": path if path.__class__ is str else None,
                     "body_text": text,
                     "problems": problems,
                     "status": "open",
@@ -517,8 +561,7 @@ class Ingestor(ResultApplier):
                 }
             )
             self._q_seq += 1
-            if not reused:
-                self._remember(mid, digest, stamp, "quarantined", q.reason)
+            self._remember(key, digest, stamp, "quarantined", q.reason)
         else:
             seq = requeue["seq"]
             if requeue["reason"] != q.reason or requeue["problems"] != problems:
@@ -622,21 +665,52 @@ class Ingestor(ResultApplier):
 
     # -- events -----------------------------------------------------------------------------------
     def apply_event(self, event: dict[str, Any]) -> None:
-        """A KRS-side event (events.jsonl): cut score, complaint, appeal, early establishment."""
+        """A KRS-side event (events.jsonl): cut score, complaint, appeal, early establishment.
+
+        Idempotent by ``event_id``, like messages by message id: an event file applied twice
+        changes nothing the second time; the repeat is logged (``after`` = duplicate).
+        """
         at = event.get("at")
-        if isinstance(at, str) and at:
-            try:
-                day = self._day(at)
-            except ValueError:
-                day = None
-            if day is not None and (self.today is None or day > self.today):
-                self.advance_to(day)
-        else:
-            at = self._now()
-        ok = event_handlers.apply(self, event, at)
+        day = self._valid_day(at) if isinstance(at, str) else None
+        if day is None:
+            at = self._now() or self._last_stamp
+        elif self.today is None or day > self.today:
+            self.advance_to(day)
         self.counts.events += 1
-        if not ok:
+        event_id = event.get("event_id")
+        if isinstance(event_id, str) and event_id:
+            seen = self._seen_events()
+            if event_id in seen:
+                self.counts.event_duplicates += 1
+                self.log.append(
+                    at,
+                    "event",
+                    "KRS",
+                    rule=str(event.get("type")),
+                    message_id=event_id,
+                    association_id=event.get("association_id"),
+                    after="duplicate",
+                    reason="same-event-id",
+                    detail=dumps(event),
+                )
+                return
+            seen.add(event_id)
+        if not event_handlers.apply(self, event, at):
             self.counts.event_errors += 1
+
+    def _seen_events(self) -> set[str]:
+        """Event ids already applied to this store; read from the log once, at the first event."""
+        if self._event_ids is None:
+            table = models.OkeLogEntry.__table__
+            with self.store.engine.connect() as conn:
+                found = {
+                    r[0]
+                    for r in conn.execute(select(table.c.message_id).where(table.c.kind == "event"))
+                    if r[0]
+                }
+            found.update(r[5] for r in self.log.rows if r[2] == "event" and r[5])
+            self._event_ids = found
+        return self._event_ids
 
     def mark_case(self, case_id: str) -> None:
         self._dirty_cases.add(case_id)

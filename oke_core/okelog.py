@@ -133,7 +133,7 @@ def replay_log(
                     f"OKE-log entry {entry.get('seq')} points at a stored body instead of carrying it: "
                     "replay an exported log (store.export_log) or store.log(bodies=True)"
                 )
-            env: dict[str, Any] = {
+            env: dict[str, Any] = detail.get("envelope") or {
                 "message_id": entry["message_id"],
                 "method": detail.get("method"),
                 "path": detail.get("path"),
@@ -143,9 +143,10 @@ def replay_log(
                 env["body"] = detail["body"]
             else:
                 env["body_text"] = detail.get("body_text", "")
-            if detail.get("flow_given") is not None:
+            if detail.get("flow_given") is not None and "envelope" not in detail:
                 env["flow"] = detail["flow_given"]
-            ing.receive(env, detail["received_at"])
+            # an envelope refused as sent is replayed as sent: its own (unusable) time, not the log's
+            ing.receive(env, None if "envelope" in detail else detail["received_at"])
         elif kind == "event":
             ing.apply_event(detail)
         elif kind == "clock":

@@ -6,6 +6,8 @@ dropped, so it can be reprocessed after repair (e.g. when the missing planning a
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
 from oke_core.contract import Problem
@@ -61,6 +63,79 @@ def ref_id(value: Any, key: str) -> str | None:
     if isinstance(value, dict) and isinstance(value.get(key), str):
         return value[key]
     return None
+
+
+#: RFC 3339 date-time with a time zone (``Z`` or an offset), as INTERFACES.md section 1 asks.
+RFC3339 = re.compile(
+    r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?"
+    r"(Z|[+-]([01]\d|2[0-3]):[0-5]\d)",
+    re.ASCII,
+)
+_METHODS = ("PATCH", "PUT")
+_FLOWS = (None, 3, 4, 5)
+
+
+def is_moment(text: Any) -> bool:
+    """An RFC 3339 date-time with a time zone that exists (no 30 February)."""
+    if text.__class__ is not str or not RFC3339.fullmatch(text):
+        return False
+    try:
+        datetime.fromisoformat(text[:10])
+    except ValueError:
+        return False
+    return True
+
+
+def envelope_problem(env: dict[str, Any], *, stamps: bool = True) -> Problem | None:
+    """What is wrong with the envelope fields ingest relies on (INTERFACES.md section 1), if anything.
+
+    Checked before the body, so that a broken field quarantines its own message (reason
+    ``invalid``, code ``envelope-invalid``, the field named as pointer into the envelope) instead
+    of stopping a whole file. ``stamps=False`` for a quarantined message being reprocessed, whose
+    time is the one it was first received at.
+    """
+    get = env.get
+    mid = get("message_id")
+    if mid.__class__ is not str or not mid:
+        return _envelope("/message_id", f"message_id {mid!r} is not a non-empty string")
+    method = get("method")
+    if method not in _METHODS and not (method.__class__ is str and method.upper() in _METHODS):
+        return _envelope("/method", f"method {method!r} is not PATCH or PUT")
+    path = get("path")
+    if path.__class__ is not str:
+        return _envelope("/path", f"path {path!r} is not a string")
+    flow = get("flow")
+    if flow not in _FLOWS or flow is True or flow is False:
+        return _envelope("/flow", f"flow {flow!r} is not 3, 4 or 5")
+    if "body" in env:
+        if "body_text" in env:
+            return _envelope("/body_text", "the envelope has both body and body_text")
+    elif "body_text" not in env:
+        return _envelope("/body", "the envelope has neither body nor body_text")
+    elif get("body_text").__class__ is not str:
+        return _envelope("/body_text", "body_text is not a string")
+    if stamps:
+        for key in ("sent_at", "received_at"):
+            if key not in env:
+                if key == "sent_at":
+                    return _envelope("/sent_at", "sent_at is missing")
+            elif not is_moment(get(key)):
+                return _envelope(
+                    f"/{key}",
+                    f"{key} {get(key)!r} is not an RFC 3339 date-time with a time zone "
+                    "(e.g. 2026-09-14T10:02:03Z)",
+                )
+    return None
+
+
+def _envelope(pointer: str, message: str) -> Problem:
+    return Problem(
+        pointer=pointer,
+        code="envelope-invalid",
+        message=message,
+        explanation="The pointer is into the envelope (message_id, sent_at, method, path, flow, "
+        "body or body_text; INTERFACES.md section 1), not into the body.",
+    )
 
 
 def bad_path(path: Any) -> Quarantined:

@@ -38,6 +38,8 @@ def _stream(
     last = _EPOCH
     with path.open("rb") as fh:
         for lineno, line in enumerate(fh, 1):
+            if lineno == 1 and line.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark
+                line = line[3:]
             if not line.strip():
                 continue
             try:
@@ -46,13 +48,14 @@ def _stream(
                 if kind == EVENT:
                     raise DataError(path, lineno, "", "json-syntax", str(exc)) from None
                 obj = None
-            if kind == MESSAGE and not (isinstance(obj, dict) and isinstance(obj.get("sent_at"), str)):
-                text = line.decode("utf-8", "replace").rstrip("\n")
-                mid = obj.get("message_id") if isinstance(obj, dict) else None
+            if kind == MESSAGE and not isinstance(obj, dict):
+                # not an envelope at all: kept whole as the body text of one (quarantined as json-syntax)
                 obj = {
-                    "message_id": mid if isinstance(mid, str) else f"{path.name}:{lineno}",
+                    "message_id": f"{path.name}:{lineno}",
                     "sent_at": last.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    "body_text": text,
+                    "method": "PATCH",
+                    "path": "",
+                    "body_text": line.decode("utf-8", "replace").rstrip("\r\n"),
                 }
             if not isinstance(obj, dict):
                 raise DataError(path, lineno, "", "jsonl.object", "each line must be a JSON object")
@@ -61,6 +64,8 @@ def _stream(
                 moment = parse_datetime(stamp) if isinstance(stamp, str) else None
             except ValueError:
                 moment = None
+            if moment is not None and moment.tzinfo is None:
+                moment = None  # no time zone: not an RFC 3339 date-time
             if moment is None:
                 if kind == EVENT:
                     raise DataError(
@@ -70,8 +75,7 @@ def _stream(
                         "format.date-time",
                         f"{time_key} {stamp!r} is not an RFC 3339 date-time",
                     )
-                moment = last
-                obj["sent_at"] = last.strftime("%Y-%m-%dT%H:%M:%SZ")
+                moment = last  # kept in file order; ingest quarantines it (envelope-invalid /sent_at)
             last = max(last, moment)
             yield (moment, kind, next(seq), obj)
 
@@ -104,10 +108,11 @@ def feed(
                 drain()
         else:
             drain()
-            before = (ing.counts.events, ing.counts.event_errors)
+            before = (ing.counts.events, ing.counts.event_errors, ing.counts.event_duplicates)
             ing.apply_event(obj)
             counts.events += ing.counts.events - before[0]
             counts.event_errors += ing.counts.event_errors - before[1]
+            counts.event_duplicates += ing.counts.event_duplicates - before[2]
     drain()
     if until is not None:
         ing.advance_to(until)

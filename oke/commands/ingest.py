@@ -44,6 +44,9 @@ def command(
     if not messages.is_file():
         err.print(f"{messages}: file not found", style="red", markup=False, soft_wrap=True)
         raise typer.Exit(2)
+    if events is not None and not events.is_file():
+        err.print(f"--events {events}: file not found", style="red", markup=False, soft_wrap=True)
+        raise typer.Exit(2)
     if events is None and (messages.parent / "events.jsonl").is_file():
         events = messages.parent / "events.jsonl"
     try:
@@ -68,4 +71,5 @@ def command(
     if events is not None:
         table.add_row("events", str(data["events"]))
         table.add_row("  event errors", str(data["event_errors"]))
+        table.add_row("  event duplicates", str(data["event_duplicates"]))
     Console().print(table)

@@ -1,0 +1,205 @@
+"""Broken envelopes, repeated files and repeated events: each message is accounted for, nothing stops.
+
+A message file is written by someone else's software. One bad field (a path that is a list, a
+``sent_at`` without a time zone) must quarantine that one message with the field named, never
+stop the file, move the clock or lose the messages around it; and a file or event file applied
+twice must change nothing the second time.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from core_builders import EV_V1, O_V1, assoc_id, attendance_body, env, scored_body
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from oke.cli import app
+from oke_core.ingest import Ingestor
+from oke_core.okelog import replay_log
+from oke_core.policy import load_policy
+from oke_core.replay import ingest_files
+from oke_core.store import models
+
+A, B = assoc_id(0, O_V1), assoc_id(1, O_V1)
+
+BROKEN = {
+    "path is a list": ({"path": ["x"]}, "/path"),
+    "method is an object": ({"method": {"a": 1}}, "/method"),
+    "method DELETE": ({"method": "DELETE"}, "/method"),
+    "flow is text": ({"flow": "x"}, "/flow"),
+    "flow 99": ({"flow": 99}, "/flow"),
+    "message_id is a number": ({"message_id": 7}, "/message_id"),
+    "received_at garbage": ({"received_at": "garbage"}, "/received_at"),
+    "sent_at without time zone": ({"sent_at": "2026-09-16T11:00:00"}, "/sent_at"),
+    "sent_at 30 February": ({"sent_at": "2026-02-30T11:00:00Z"}, "/sent_at"),
+    "sent_at garbage": ({"sent_at": "garbage"}, "/sent_at"),
+    "sent_at missing": ({"sent_at": None}, "/sent_at"),
+    "body and body_text": ({"body_text": "{}"}, "/body_text"),
+}
+
+
+def _good() -> list[dict[str, Any]]:
+    return [
+        env("m1", "2026-09-14T11:00:00Z", A, attendance_body(A)),
+        env("m3", "2026-09-16T12:00:00Z", B, scored_body(B, raw=40)),
+    ]
+
+
+def _broken(change: dict[str, Any]) -> dict[str, Any]:
+    bad = env("m2", "2026-09-15T11:00:00Z", A, scored_body(A, raw=33))
+    for key, value in change.items():
+        if value is None:
+            bad.pop(key)
+        else:
+            bad[key] = value
+    return bad
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_a_broken_envelope_field_quarantines_that_message_only(make_ingestor, store, case: str) -> None:
+    change, pointer = BROKEN[case]
+    first, last = _good()
+    ing = make_ingestor("eduarte")
+    counts = ing.receive_many([first, _broken(change), last])
+    assert counts.received == 3 and counts.applied == 2 and counts.quarantined == {"invalid": 1}
+    [item] = store.rows(models.QuarantineItem)
+    problems = orjson.loads(item["problems"])
+    assert [(p["pointer"], p["code"]) for p in problems] == [(pointer, "envelope-invalid")]
+    assert item["body_text"]  # the body is kept for whoever repairs it
+    # an unusable time never moves the clock: it stays at the last good message's day
+    assert ing.today is not None and ing.today.isoformat() == "2026-09-16"
+    assert store.result(B)["raw_score"] == 40
+
+
+def test_a_message_without_a_usable_time_does_not_move_the_clock_forward(make_ingestor) -> None:
+    ing = make_ingestor("eduarte")
+    ing.receive_many([_good()[0], _broken({"sent_at": "2207-13-02T12:00:00Z"})])
+    assert ing.today is not None and ing.today.isoformat() == "2026-09-14"
+
+
+def test_a_log_with_broken_envelopes_replays_to_the_same_store(
+    make_ingestor, store, store_factory, planning, contract
+) -> None:
+    first, last = _good()
+    broken = [_broken(change) for change, _ in BROKEN.values()]
+    for n, item in enumerate(broken):  # distinct ids, so none is a duplicate of another
+        if isinstance(item.get("message_id"), str):
+            item["message_id"] = f"bad-{n}"
+    make_ingestor("eduarte").receive_many([*broken, first, *copy.deepcopy(broken), last])
+    rebuilt = store_factory("rebuilt")
+    replay_log(iter(list(store.log(bodies=True))), rebuilt, planning, load_policy("eduarte"), contract)
+    original, copied = store.dump(), rebuilt.dump()
+    for table in original:
+        assert copied[table] == original[table], table
+
+
+# what a JSON line can hold (orjson reads integers beyond 64 bits as floats)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+FIELDS = st.sampled_from(
+    ["message_id", "sent_at", "received_at", "method", "path", "flow", "body", "body_text"]
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.lists(st.tuples(FIELDS, JSON), min_size=1, max_size=4))
+def test_any_envelope_value_ends_up_counted_never_raised(
+    store_factory, planning, contract, changes: list[tuple[str, Any]]
+) -> None:
+    ing = Ingestor(store_factory("prop"), planning, load_policy("eduarte"), contract)
+    bad = env("m2", "2026-09-15T11:00:00Z", A, scored_body(A, raw=33))
+    for key, value in changes:
+        bad[key] = value
+    counts = ing.receive_many([*_good(), bad])
+    ing.flush()
+    assert counts.received == 3 == counts.applied + counts.duplicates + sum(counts.quarantined.values())
+
+
+def test_the_same_file_twice_is_all_duplicates_even_with_a_reused_id(
+    tmp_path: Path, planning_dir: Path
+) -> None:
+    """A reused message id with another body is a message of its own; delivering it again is not."""
+    a = env("m2", "2026-09-15T11:00:00Z", A, scored_body(A, raw=33))
+    reused = env("m2", "2026-09-15T11:05:00Z", A, scored_body(A, raw=30))
+    later = env("m7", "2026-09-15T11:10:00Z", A, scored_body(A, raw=25))
+    first, second = tmp_path / "a.jsonl", tmp_path / "bc.jsonl"
+    first.write_bytes(orjson.dumps(a) + b"\n")
+    second.write_bytes(orjson.dumps(reused) + b"\n" + orjson.dumps(later) + b"\n")
+    db = tmp_path / "krs.sqlite"
+    runs = [ingest_files(f, planning_dir, db=db, policy="eduarte")[0] for f in (first, second, second)]
+    assert [(c.applied, c.duplicates) for c in runs] == [(1, 0), (2, 0), (0, 2)]
+    from oke_core.store import Store
+
+    store = Store.open(f"sqlite:///{db}")
+    try:
+        result = store.result(A)
+        assert (result["raw_score"], result["versions"], result["corrections"]) == (25, 3, 2)
+    finally:
+        store.close()
+
+
+def test_an_event_file_applied_twice_changes_nothing_the_second_time(
+    tmp_path: Path, planning_dir: Path
+) -> None:
+    messages = tmp_path / "messages.jsonl"
+    messages.write_bytes(orjson.dumps(env("m2", "2026-09-15T11:00:00Z", A, scored_body(A, raw=33))) + b"\n")
+    events = tmp_path / "events.jsonl"
+    cut = {
+        "event_id": "e-cut",
+        "at": "2026-09-20T09:00:00Z",
+        "type": "cut_score_released",
+        "exam_version_id": EV_V1,
+        "cut_score": 30,
+        "released_by": "examencommissie",
+    }
+    complaint = {"event_id": "e-c1", "at": "2026-09-16T09:00:00Z", "type": "complaint_filed"}
+    complaint |= {"association_id": A, "case_id": "case-1"}
+    events.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in (complaint, cut)))
+    db = tmp_path / "krs.sqlite"
+    first = ingest_files(messages, planning_dir, db=db, policy="eduarte", events=events)[0]
+    from oke_core.store import Store
+
+    store = Store.open(f"sqlite:///{db}")
+    before = store.dump()
+    store.close()
+    again = ingest_files(messages, planning_dir, db=db, policy="eduarte", events=events)[0]
+    assert (first.events, first.event_duplicates, first.event_errors) == (2, 0, 0)
+    assert (again.events, again.event_duplicates, again.event_errors) == (2, 2, 0)
+    store = Store.open(f"sqlite:///{db}")
+    try:
+        after = store.dump()
+        for table in ("result", "case_file", "cut_score"):
+            assert after[table] == before[table], table
+    finally:
+        store.close()
+
+
+def test_a_byte_order_mark_on_the_first_line_is_not_a_broken_message(
+    tmp_path: Path, planning_dir: Path
+) -> None:
+    path = tmp_path / "bom.jsonl"
+    lines = [orjson.dumps(e) for e in _good()]
+    path.write_bytes(b"\xef\xbb\xbf" + b"\n".join(lines) + b"\n")
+    counts = ingest_files(path, planning_dir, db=tmp_path / "krs.sqlite", policy="eduarte")[0]
+    assert (counts.received, counts.applied) == (2, 2)
+
+
+def test_ingest_cli_refuses_a_missing_events_file(tmp_path: Path, planning_dir: Path) -> None:
+    messages = tmp_path / "messages.jsonl"
+    messages.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in _good()))
+    missing = tmp_path / "typo.jsonl"
+    result = CliRunner().invoke(
+        app, ["ingest", str(messages), "--planning", str(planning_dir), "--events", str(missing)]
+    )
+    assert result.exit_code == 2
+    assert f"--events {missing}: file not found" in result.output
+    assert "Traceback" not in result.output
