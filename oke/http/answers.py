@@ -30,7 +30,8 @@ def _messages(nl: str, en: str) -> list[dict[str, str]]:
     return [{"language": "nl-NL", "value": nl}, {"language": "en-GB", "value": en}]
 
 
-def _problem_items(problems: Any) -> list[dict]:
+def problem_items(problems: Any) -> list[dict]:
+    """Problems as the `errors` entries of a problem+json body (and of the request log)."""
     items = []
     for p in problems or ():
         item = {"pointer": p.pointer, "code": p.code, "message": p.message}
@@ -49,6 +50,10 @@ def _detail_of(items: list[dict]) -> str:
             where = f"line {it['line']}, column {it['column']}"
         parts.append(f"{where}: {it['message']} [{it['code']}]")
     return "; ".join(parts)
+
+
+def syntax_detail(items: list[dict]) -> str:
+    return "request body is not valid JSON: " + (_detail_of(items) or "cannot parse")
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,7 @@ def map_outcome(outcome: Any, config: ServerConfig, kind: str, object_id: str) -
         )
     reason = getattr(outcome, "reason", None) or "invalid"
     verdict = getattr(outcome, "verdict", None)
-    items = _problem_items(getattr(verdict, "errors", ()))
+    items = problem_items(getattr(verdict, "errors", ()))
     if reason in ("unknown-association", "unknown-offering"):
         noun = "association" if kind == "association" else "offering"
         if config.accept_unknown:
@@ -111,8 +116,7 @@ def map_outcome(outcome: Any, config: ServerConfig, kind: str, object_id: str) -
             True,
         )
     if reason == "json-syntax":
-        detail = "request body is not valid JSON: " + (_detail_of(items) or "cannot parse")
-        return Answer(400, {"detail": detail, "errors": items}, True)
+        return Answer(400, {"detail": syntax_detail(items), "errors": items}, True)
     if not items:
         items = [{"pointer": "", "code": reason, "message": f"message refused: {reason}"}]
     n = len(items)

@@ -24,23 +24,30 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from oke.http.answers import Answer, ServerConfig
-from oke.http.clients import FLOW_234_SCOPE
-from oke.http.oauth import BearerError, OAuthError, TokenIssuer, insufficient_scope
+from oke.http.answers import Answer, ServerConfig, problem_items, syntax_detail
+from oke.http.clients import FLOW_234_SCOPE, KNOWN_SCOPES
+from oke.http.oauth import BearerError, OAuthError, TokenIssuer
 from oke.http.problems import json_response, problem
 from oke.http.writer import GroupCommitWriter, Item, Job, Overloaded, Result
 from oke_core.contract import detect_flow, parse_body
+from oke_core.contract.sources import not_utf8_problem
 
 log = logging.getLogger("oke.http")
 
 FLOW_15_SCOPE = "nl-test-admin-flow-1-5"
+# The scopes each operation accepts (any one of them), as the profile's `security` lists them.
 READ_SCOPES = (FLOW_234_SCOPE, FLOW_15_SCOPE)
+ASSOCIATION_PATCH_SCOPES = (FLOW_234_SCOPE, FLOW_15_SCOPE)  # flow 3 (TA) and flow 5 (TPL) bodies alike
+OFFERING_PATCH_SCOPES = (FLOW_234_SCOPE, FLOW_15_SCOPE)  # flow 4 session reports; both, as the profile
+DOCUMENT_SCOPES = (FLOW_234_SCOPE,)
+LIST_PATH = "/offerings/{offeringId}/associations"
 PATCH_MEDIA_TYPES = ("application/merge-patch+json", "application/json")
 MESSAGE_ID_HEADER = "x-oke-message-id"
 SENT_AT_HEADER = "x-oke-sent-at"
 _MESSAGE_ID_RE = re.compile(r"^[!-~]{1,128}$")
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 OKE_VERSION = "1.0.1"
+_RECENT_LIMIT = 20_000  # paths whose last PATCH is remembered for retry detection (~8 MB at most)
 
 
 class Reader(Protocol):
@@ -88,7 +95,12 @@ class OkeApp:
         self.config = config
         self._on_close = on_close
         self._openapi_bytes = orjson.dumps(openapi, option=orjson.OPT_SORT_KEYS)
+        # The served document's enumerations are the server's rules: they cannot disagree.
+        self._list_enums = _query_enums(openapi, LIST_PATH, "get")
         self.writer = GroupCommitWriter(process_batch, max_batch=config.max_batch, max_wait=config.max_wait)
+        # path -> (content digest, message id) of the last PATCH submitted there, for retry detection
+        self._recent: dict[str, tuple[str, str]] = {}
+        self._derived = 0  # sequence number of derived message ids in this process
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -132,6 +144,45 @@ class OkeApp:
             return None, self._refuse(
                 request, at, exc.status, exc.detail, reason, headers={"WWW-Authenticate": exc.challenge}
             )
+
+    def _path_uuid(
+        self, request: Request, at: datetime, name: str, client_id: str
+    ) -> tuple[str, Response | None]:
+        """The path parameter in lower case, or a 400: the profile declares these `format: uuid`."""
+        raw = request.path_params[name]
+        if _UUID_RE.match(raw):
+            return raw.lower(), None
+        detail = f"path parameter {name} must be a UUID (format: uuid), not {_shown(raw)!r}"
+        return "", self._refuse(request, at, 400, detail, "path-parameter", client_id=client_id)
+
+    def _message_id(self, path: str, digest: str, header_id: str | None, at: datetime) -> str:
+        """The sender's id, else one of our own that is new for every request but an immediate retry.
+
+        An id derived from the content alone made a re-sent earlier result (A, B, A) a duplicate of
+        the first A. A fresh id per request lets the core judge: a body equal to the version it holds
+        is a "same-content" duplicate. Only an identical body right after itself on the same path
+        keeps the previous id, so a retry of a refused message or of a session report (which the
+        core does not compare by content) is still recognised.
+        """
+        last = self._recent.pop(path, None)
+        if header_id is not None:
+            message_id = header_id
+        elif last is not None and last[0] == digest:
+            message_id = last[1]
+        else:
+            self._derived += 1
+            message_id = f"h-{at:%Y%m%dT%H%M%S%f}-{self._derived}-{digest[:16]}"
+        if len(self._recent) >= _RECENT_LIMIT:
+            del self._recent[next(iter(self._recent))]  # the least recently patched path
+        self._recent[path] = (digest, message_id)
+        return message_id
+
+    def _client_of(self, request: Request) -> str | None:
+        """The client behind a valid token, for the log of a request that needed no authentication."""
+        try:
+            return self.issuer.check(request.headers.get("authorization"), *KNOWN_SCOPES).client_id
+        except BearerError:
+            return None
 
     async def _read_body(self, request: Request) -> bytes:
         limit = self.config.max_body
@@ -218,26 +269,29 @@ class OkeApp:
         )
 
     async def patch_association(self, request: Request) -> Response:
-        return await self._patch(request, "association", request.path_params["associationId"])
+        return await self._patch(request, "association", "associationId", ASSOCIATION_PATCH_SCOPES)
 
     async def patch_offering(self, request: Request) -> Response:
-        return await self._patch(request, "offering", request.path_params["offeringId"])
+        return await self._patch(request, "offering", "offeringId", OFFERING_PATCH_SCOPES)
 
-    async def _patch(self, request: Request, kind: str, object_id: str) -> Response:
+    async def _patch(self, request: Request, kind: str, param: str, scopes: tuple[str, ...]) -> Response:
         at = _now()
-        grant, refusal = self._auth(request, at, *READ_SCOPES)
+        grant, refusal = self._auth(request, at, *scopes)
         if refusal:
             return refusal
         client_id = grant.client_id
+        object_id, refusal = self._path_uuid(request, at, param, client_id)
+        if refusal:
+            return refusal
         ctype = request.headers.get("content-type")
         media = ctype.split(";")[0].strip().lower() if ctype else None
-        if media is not None and media not in PATCH_MEDIA_TYPES:
+        if media not in PATCH_MEDIA_TYPES:
+            given = f"content type {media!r} is not accepted" if media else "the request has no Content-Type"
             return self._refuse(
                 request,
                 at,
                 415,
-                f"content type {media!r} is not accepted; "
-                "send application/merge-patch+json (or application/json)",
+                f"{given}; send application/merge-patch+json (or application/json)",
                 "media-type",
                 client_id=client_id,
             )
@@ -254,23 +308,6 @@ class OkeApp:
             )
         except ClientDisconnect:
             return Response(status_code=400)
-        body, syntax = parse_body(raw)  # the contract's parser: same verdict as `oke validate`
-        parsed = syntax is None
-        path = request.scope["path"]
-        flow = detect_flow("PATCH", path, body if parsed else None)
-        required = FLOW_15_SCOPE if flow == 5 else FLOW_234_SCOPE
-        if required not in grant.scopes:
-            exc = insufficient_scope(required)
-            return self._refuse(
-                request,
-                at,
-                403,
-                exc.detail,
-                "auth.insufficient-scope",
-                client_id=client_id,
-                flow=flow,
-                headers={"WWW-Authenticate": exc.challenge},
-            )
         header_id = request.headers.get(MESSAGE_ID_HEADER)
         if header_id is not None and not _MESSAGE_ID_RE.match(header_id):
             return self._refuse(
@@ -281,10 +318,29 @@ class OkeApp:
                 "message-id",
                 client_id=client_id,
             )
-        # Without a sender id, the id is the content: the same PATCH twice is one message.
+        body, syntax = parse_body(raw)  # the contract's parser: same verdict as `oke validate`
+        parsed = syntax is None
+        encoding = None if parsed else not_utf8_problem(raw)
+        if encoding is not None:
+            # Replacing the bad bytes would alter the data; the text cannot be kept in quarantine either.
+            items = problem_items([encoding])
+            return self._refuse(
+                request,
+                at,
+                400,
+                syntax_detail(items),
+                "json-syntax",
+                errors=items,
+                problems=items,
+                client_id=client_id,
+                message_id=header_id,
+                association_id=object_id if kind == "association" else None,
+            )
+        path = f"/{kind}s/{object_id}"  # the id in lower case, as the planning holds it
+        flow = detect_flow("PATCH", path, body if parsed else None)
         canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS) if parsed else raw
         digest = hashlib.sha256(b"PATCH " + path.encode() + b"\n" + canonical).hexdigest()[:32]
-        message_id = header_id or "h-" + digest
+        message_id = self._message_id(path, digest, header_id, at)
         sent_at = _parse_time(request.headers.get(SENT_AT_HEADER)) or at
         received_at = sent_at if self.config.trust_sent_at else at
         envelope: dict[str, Any] = {
@@ -298,7 +354,7 @@ class OkeApp:
         if parsed:
             envelope["body"] = body
         else:
-            envelope["body_text"] = raw.decode("utf-8", errors="replace")
+            envelope["body_text"] = raw.decode("utf-8")  # UTF-8 for certain: checked above
         row = self._row(
             request,
             at,
@@ -321,7 +377,9 @@ class OkeApp:
         grant, refusal = self._auth(request, at, *READ_SCOPES)
         if refusal:
             return refusal
-        association_id = request.path_params["associationId"]
+        association_id, refusal = self._path_uuid(request, at, "associationId", grant.client_id)
+        if refusal:
+            return refusal
         found = await run_in_threadpool(self.reader.association, association_id)
         if found is None:
             return self._refuse(
@@ -341,8 +399,11 @@ class OkeApp:
         grant, refusal = self._auth(request, at, *READ_SCOPES)
         if refusal:
             return refusal
-        offering_id = request.path_params["offeringId"]
+        offering_id, refusal = self._path_uuid(request, at, "offeringId", grant.client_id)
+        if refusal:
+            return refusal
         try:
+            _check_enums(request, self._list_enums)  # pageSize too: the profile allows 10, 20, 50, 100, 250
             page_size = _int_param(request, "pageSize", 10, 1, 250)
             page_number = _int_param(request, "pageNumber", 1, 1, 1_000_000)
         except ValueError as exc:
@@ -374,13 +435,15 @@ class OkeApp:
 
     async def get_document(self, request: Request) -> Response:
         at = _now()
-        grant, refusal = self._auth(request, at, *READ_SCOPES)
+        grant, refusal = self._auth(request, at, *DOCUMENT_SCOPES)
         if refusal:
             return refusal
-        document_id = request.path_params["documentId"]
-        folder = self.config.documents_dir
         # Only uuid-shaped names reach the file system: no path traversal is possible.
-        target = folder / document_id if folder is not None and _UUID_RE.match(document_id) else None
+        document_id, refusal = self._path_uuid(request, at, "documentId", grant.client_id)
+        if refusal:
+            return refusal
+        folder = self.config.documents_dir
+        target = folder / document_id if folder is not None else None
         if target is None or not target.is_file():
             return self._refuse(
                 request,
@@ -429,6 +492,18 @@ class OkeApp:
                 404: f"no such resource: {request.scope['path']}",
                 405: f"method {request.method} not allowed here",
             }
+            reason = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+            # In the request log too: a vendor must see the requests that went to the wrong place.
+            self._log_only(
+                self._row(
+                    request,
+                    _now(),
+                    status=exc.status_code,
+                    outcome="refused",
+                    reason=reason,
+                    client_id=self._client_of(request),
+                )
+            )
             return problem(
                 exc.status_code,
                 detail.get(exc.status_code, str(exc.detail)),
@@ -439,11 +514,15 @@ class OkeApp:
             log.exception("unhandled error on %s %s", request.method, request.scope["path"], exc_info=exc)
             return problem(500, "internal error; the request was not processed")
 
-        return Starlette(
+        app = Starlette(
             routes=routes,
             lifespan=lifespan,
             exception_handlers={HTTPException: http_error, Exception: server_error},
         )
+        # A 307 to the path without the slash would be invisible in the request log, and a client may
+        # not repeat a PATCH body after a redirect: a trailing slash is an unknown path (404) instead.
+        app.router.redirect_slashes = False
+        return app
 
 
 def _by_method(handlers: dict[str, Any]) -> Any:
@@ -486,11 +565,43 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     return int(raw)
 
 
+def _shown(value: str, limit: int = 80) -> str:
+    """A client's value echoed in an error, cut short: the answer stays readable."""
+    return value if len(value) <= limit else value[:limit] + "..."
+
+
+def _query_enums(openapi: dict, path: str, method: str) -> dict[str, tuple[tuple[str, ...], bool]]:
+    """Query parameter -> (allowed values as text, comma-separated list?) from the served document."""
+    operation = openapi.get("paths", {}).get(path, {}).get(method, {})
+    enums: dict[str, tuple[tuple[str, ...], bool]] = {}
+    for param in operation.get("parameters", ()):
+        schema = param.get("schema", {})
+        is_list = schema.get("type") == "array"
+        values = (schema.get("items", {}) if is_list else schema).get("enum")
+        if param.get("in") == "query" and values:
+            enums[param["name"]] = (tuple(str(v) for v in values), is_list)
+    return enums
+
+
+def _check_enums(request: Request, enums: Mapping[str, tuple[tuple[str, ...], bool]]) -> None:
+    """400 rather than a silently empty page when a filter value is not one the profile defines."""
+    for name, (allowed, is_list) in enums.items():
+        for raw in request.query_params.getlist(name):
+            for value in raw.split(",") if is_list else (raw,):
+                if value not in allowed:
+                    choices = ", ".join(allowed)
+                    sep = " (comma-separated)" if is_list else ""
+                    raise ValueError(
+                        f"query parameter {name} must be one of {choices}{sep}, not {_shown(value)!r}"
+                    )
+
+
 def _filter_associations(items: list[dict], params: Mapping[str, str]) -> list[dict]:
-    """The profile's filters that make sense for a Toetsplanning: role, state and result-state."""
+    """The profile's filters (role, state, result-state, associationType) and sort, on checked values."""
     role = params.get("role")
     state = params.get("state")
     result_state = params.get("result-state")
+    association_type = params.get("associationType")
     out = []
     for item in items:
         if role and item.get("role") != role:
@@ -499,5 +610,8 @@ def _filter_associations(items: list[dict], params: Mapping[str, str]) -> list[d
             continue
         if result_state and (item.get("result") or {}).get("state") != result_state:
             continue
+        if association_type and item.get("associationType") != association_type:
+            continue
         out.append(item)
-    return out
+    descending = (params.get("sort") or "").split(",")[0] == "-associationId"
+    return sorted(out, key=lambda item: item["associationId"], reverse=descending)

@@ -59,8 +59,10 @@ class BearerError(Exception):
         return "Bearer " + ", ".join(parts)
 
 
-def insufficient_scope(scope: str) -> BearerError:
-    return BearerError(403, f"the access token lacks the scope {scope}", "insufficient_scope", scope)
+def insufficient_scope(scope: str, *alternatives: str) -> BearerError:
+    """403; the challenge names the first scope, the detail also the others that would do."""
+    others = "".join(f" (or {alt})" for alt in alternatives)
+    return BearerError(403, f"the access token lacks the scope {scope}{others}", "insufficient_scope", scope)
 
 
 class TokenIssuer:
@@ -108,7 +110,7 @@ class TokenIssuer:
         if grant.expires_at <= self._clock():
             raise BearerError(401, "the access token has expired; fetch a new one", "invalid_token")
         if not grant.scopes.intersection(any_of):
-            raise insufficient_scope(any_of[0])
+            raise insufficient_scope(*any_of)
         return grant
 
     def _purge(self) -> None:

@@ -39,6 +39,20 @@ SCOPES = {
     "nl-test-admin-flow-2-3-4": "Flows 2, 3 and 4: test planning <-> test administration",
     "nl-test-admin-flow-1-5": "Flows 1 and 5: participant registration (KRS) <-> test planning",
 }
+# The document describes what the server does, so where the mock does less than the profile, the
+# profile's text is narrowed here (and tests/http hold the server to every remaining parameter).
+# `expand` would need the person and offering objects, which a Toetsplanning mock does not hold.
+UNSERVED_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("/associations/{associationId}", "get"): ("expand",),
+}
+PARAMETER_NOTES: dict[tuple[str, str, str], str] = {
+    ("/offerings/{offeringId}/associations", "get", "consumer"): (
+        "Accepted and not used: the answer always carries the nl-test-admin consumer data."
+    ),
+    ("/offerings/{offeringId}/associations", "get", "sort"): (
+        "associationId (ascending, the default) or -associationId (descending)."
+    ),
+}
 _TAGS = ("service metadata", "associations", "offerings", "documents")
 PATCH_MEDIA = ("application/merge-patch+json", "application/json")
 
@@ -176,7 +190,15 @@ def build_openapi(extract: Path = EXTRACT, schema_dir: Path = DEFAULT_SCHEMAS) -
         op = _to_31(copy.deepcopy(bundle["paths"][path][method]))
         if "security" in op:
             scopes = [s for req in op["security"] for s in req.get("oAuthFlows", ())]
+            # one requirement per scope: any one of them will do (a list in one would mean all)
             op["security"] = [{"oAuthFlows": [s]} for s in scopes if s in SCOPES]
+        if "parameters" in op:
+            unserved = UNSERVED_PARAMETERS.get((path, method), ())
+            op["parameters"] = [p for p in op["parameters"] if p.get("name") not in unserved]
+            for param in op["parameters"]:
+                note = PARAMETER_NOTES.get((path, method, param.get("name", "")))
+                if note:
+                    param["description"] = note
         for code, response in list(op.get("responses", {}).items()):
             if "application/problem+json" in response.get("content", {}):
                 op["responses"][code] = _problem_response(response.get("description", ""))

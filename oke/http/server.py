@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import socket
 import threading
 import time
@@ -107,10 +109,23 @@ def build_app(options: ServeOptions) -> tuple[Any, OkeApp]:
     return holder.build(), holder
 
 
+_QUERY_TOKEN = re.compile(r"([?&]access_token=)[^&]*", re.IGNORECASE)
+
+
+class _HideQueryTokens(logging.Filter):
+    """Tokens are never printed: not even one a client put in the query string (RFC 6750 2.3)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) > 2 and isinstance(args[2], str):
+            record.args = (*args[:2], _QUERY_TOKEN.sub(r"\1(hidden)", args[2]), *args[3:])
+        return True
+
+
 def uvicorn_config(app: Any, host: str, port: int, *, access_log: bool = False) -> Any:
     import uvicorn
 
-    return uvicorn.Config(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -123,6 +138,14 @@ def uvicorn_config(app: Any, host: str, port: int, *, access_log: bool = False) 
         server_header=False,
         date_header=False,
     )
+    if access_log:
+        # log_level "warning" keeps uvicorn's start-up chatter out, but it also silenced the access
+        # lines (logged at INFO): lift only the access logger.
+        access = logging.getLogger("uvicorn.access")
+        access.setLevel(logging.INFO)
+        if not any(isinstance(f, _HideQueryTokens) for f in access.filters):
+            access.addFilter(_HideQueryTokens())
+    return config
 
 
 class ServerThread:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import orjson
 
+from oke_core.contract.contract import syntax_problem
 from oke_core.contract.model import ERROR, Problem
 
 MESSAGE_SUFFIXES = (".json", ".jsonl")
@@ -35,6 +36,7 @@ class Message:
     flow: int | None = None
     message_id: str | None = None
     envelope: dict | None = None
+    # found before the body could be parsed: a broken envelope, or bytes that are not UTF-8
     envelope_problem: Problem | None = None
 
 
@@ -131,7 +133,24 @@ def from_bytes(source: str, data: bytes) -> Message:
     try:
         return from_value(source, orjson.loads(data))
     except orjson.JSONDecodeError:
-        return Message(source=source, text=data.decode("utf-8", errors="replace"))
+        return _broken(source, data)
+
+
+def not_utf8_problem(data: bytes) -> Problem | None:
+    """The json-syntax problem for bytes that are not UTF-8, at the first bad byte; None if they are.
+
+    Decoding with replacement would alter the data (U+FFFD) and let a mis-encoded message pass as
+    valid; JSON text must be UTF-8 (RFC 8259 section 8.1), so it is refused instead.
+    """
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = len(data[line_start : exc.start].decode("utf-8")) + 1  # valid up to the bad byte
+        message = f"the body is not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be decoded ({exc.reason})"
+        return syntax_problem(message, line, column)
+    return None
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -146,7 +165,11 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def _broken(source: str, raw: bytes) -> Message:
-    return Message(source, None, raw.decode("utf-8", errors="replace"))
+    """A message orjson could not parse: its text for the line/column report, or why it has no text."""
+    try:
+        return Message(source, None, raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return Message(source, envelope_problem=not_utf8_problem(raw))
 
 
 def read_file(path: Path) -> Iterator[Message]:

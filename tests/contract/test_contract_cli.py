@@ -172,3 +172,21 @@ def test_help_lists_options() -> None:
     assert proc.returncode == 0
     for option in ("--flow", "--format", "--context"):
         assert option in proc.stdout
+
+
+def test_bytes_that_are_not_utf8_are_a_syntax_error_not_replaced(tmp_path: Path) -> None:
+    latin1 = json.dumps(VALID | {"comment": "caf\u00e9"}, ensure_ascii=False).encode("latin-1")
+    column = latin1.index(b"\xe9") + 1
+    (tmp_path / "one.json").write_bytes(latin1)
+    (tmp_path / "many.jsonl").write_bytes(json.dumps(VALID).encode() + b"\n" + latin1 + b"\n")
+    proc = oke("--format", "json", str(tmp_path / "one.json"), str(tmp_path / "many.jsonl"))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    rows = {r["source"]: r for r in json.loads(proc.stdout)}
+    assert rows[f"{tmp_path / 'many.jsonl'}:1"]["valid"] is True
+    for source in (str(tmp_path / "one.json"), f"{tmp_path / 'many.jsonl'}:2"):
+        assert rows[source]["valid"] is False, source
+        (error,) = rows[source]["errors"]
+        assert (error["code"], error["line"], error["column"]) == ("json-syntax", 1, column)
+        assert "not UTF-8" in error["message"]
+    text = oke(str(tmp_path / "many.jsonl")).stdout
+    assert f"{tmp_path / 'many.jsonl'}:2: error: (whole body): [json-syntax] the body is not UTF-8" in text

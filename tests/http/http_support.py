@@ -199,3 +199,35 @@ class Running:
 
 def pg_url() -> str | None:
     return os.environ.get("OKE_TEST_PG_URL")
+
+
+def add_associations(folder: Path, count: int) -> list[str]:
+    """Append `count` more students with a deelname in OFFERING to a planning written by write_planning."""
+    students = [uid(9, i) for i in range(count)]
+    associations = [uid(10, i) for i in range(count)]
+    with (folder / "students.jsonl").open("a", encoding="utf-8") as out:
+        for i, s in enumerate(students):
+            row = {
+                "student_id": s,
+                "student_number": f"{600000 + i}",
+                "given_name": "Kim",
+                "tussenvoegsel": "",
+                "family_name": f"Bakker{i}",
+                "email": f"k{i}@example.nl",
+                "crebo": "25604",
+                "cohort": "2026-2027",
+                "college_code": "T",
+            }
+            out.write(json.dumps(row, sort_keys=True) + "\n")
+    with (folder / "associations.jsonl").open("a", encoding="utf-8") as out:
+        for a, s in zip(associations, students, strict=True):
+            row = {
+                "association_id": a,
+                "offering_id": OFFERING,
+                "student_id": s,
+                "attempt": 1,
+                "original_association_id": None,
+                "state": "associated",
+            }
+            out.write(json.dumps(row, sort_keys=True) + "\n")
+    return associations

@@ -7,9 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
-from http_support import ASSOCIATIONS, DEV, scored
+from http_support import ASSOCIATIONS, DEV, OFFERING, scored
 from sqlalchemy import text
 
+from oke.http.answers import ServerConfig
 from oke.http.clients import ClientRegistry
 from oke.http.oauth import BearerError, TokenIssuer
 from oke_core.dataerrors import DataError
@@ -73,25 +74,79 @@ def write_clients(path: Path, text_: str) -> Path:
     return path
 
 
+CLIENTS = (
+    "- {client_id: ta, client_secret: ta-secret-1, scopes: [nl-test-admin-flow-2-3-4]}\n"
+    "- {client_id: catalogue, client_secret: cat-secret-1, scopes: [nl-test-admin-flow-0]}\n"
+    "- {client_id: krs, client_secret: krs-secret-1, scopes: [nl-test-admin-flow-1-5]}\n"
+)
+TA, CATALOGUE, KRS = ("ta", "ta-secret-1"), ("catalogue", "cat-secret-1"), ("krs", "krs-secret-1")
+SESSION_REPORT = {"offeringType": "component", "consumers": [{"consumerKey": "nl-test-admin"}]}
+
+
 def test_wrong_scope_is_403(serve, tmp_path):
-    clients = write_clients(
-        tmp_path / "clients.yaml",
-        "- {client_id: ta, client_secret: ta-secret-1, scopes: [nl-test-admin-flow-2-3-4]}\n"
-        "- {client_id: catalogue, client_secret: cat-secret-1, scopes: [nl-test-admin-flow-0]}\n"
-        "- {client_id: krs, client_secret: krs-secret-1, scopes: [nl-test-admin-flow-1-5]}\n",
-    )
-    srv = serve(clients=clients)
-    for client in (("catalogue", "cat-secret-1"), ("krs", "krs-secret-1")):
-        resp = srv.patch(f"/associations/{ASSOCIATIONS[0]}", scored(), token=srv.token(client))
-        assert resp.status_code == 403, client
-        assert 'error="insufficient_scope"' in resp.headers["www-authenticate"]
-        assert 'scope="nl-test-admin-flow-2-3-4"' in resp.headers["www-authenticate"]
-    ok = srv.patch(f"/associations/{ASSOCIATIONS[0]}", scored(), token=srv.token(("ta", "ta-secret-1")))
+    srv = serve(clients=write_clients(tmp_path / "clients.yaml", CLIENTS))
+    resp = srv.patch(f"/associations/{ASSOCIATIONS[0]}", scored(), token=srv.token(CATALOGUE))
+    assert resp.status_code == 403
+    assert 'error="insufficient_scope"' in resp.headers["www-authenticate"]
+    assert 'scope="nl-test-admin-flow-2-3-4"' in resp.headers["www-authenticate"]
+    # PATCH /offerings (flow 4, session report): the profile lists both scopes, so either will do
+    report = srv.patch(f"/offerings/{OFFERING}", SESSION_REPORT, token=srv.token(KRS))
+    assert report.status_code == 400  # past the door: judged on its (minimal) content, not refused 403
+    assert "www-authenticate" not in report.headers
+    refused = srv.patch(f"/offerings/{OFFERING}", SESSION_REPORT, token=srv.token(CATALOGUE))
+    assert refused.status_code == 403
+    ok = srv.patch(f"/associations/{ASSOCIATIONS[0]}", scored(), token=srv.token(TA))
     assert ok.status_code == 200
     # the development default is not active once a clients file is given
     assert (
         srv.http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=DEV).status_code == 401
     )
+
+
+def test_patch_association_accepts_either_profile_scope(serve, tmp_path):
+    # The profile's PATCH /associations/{associationId} lists both scopes; the body decides nothing.
+    srv = serve(clients=write_clients(tmp_path / "clients.yaml", CLIENTS))
+    with_attempt = scored(raw=31)
+    with_attempt["consumers"] = [{"consumerKey": "nl-test-admin", "attempt": 1}]  # reads as flow 5
+    for client, association, body in (
+        (TA, ASSOCIATIONS[0], with_attempt),
+        (KRS, ASSOCIATIONS[1], scored(raw=32)),
+    ):
+        resp = srv.patch(f"/associations/{association}", body, token=srv.token(client))
+        assert resp.status_code != 403, (client, resp.text)
+        assert resp.status_code in (200, 400), resp.text
+
+
+def test_each_operation_accepts_exactly_the_scopes_the_served_document_lists(serve, tmp_path):
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    doc_id = "0b0f6a38-6b2b-4a57-9a3e-2d9c1f3a5e11"
+    (folder / doc_id).write_bytes(b"%PDF-1.4")
+    srv = serve(
+        clients=write_clients(tmp_path / "clients.yaml", CLIENTS), config=ServerConfig(documents_dir=folder)
+    )
+    doc = srv.http.get("/openapi.json").json()
+    tokens = {
+        "nl-test-admin-flow-2-3-4": TA,
+        "nl-test-admin-flow-1-5": KRS,
+        "nl-test-admin-flow-0": CATALOGUE,
+    }
+    requests = {
+        ("/associations/{associationId}", "get"): ("GET", f"/associations/{ASSOCIATIONS[0]}", None),
+        ("/associations/{associationId}", "patch"): ("PATCH", f"/associations/{ASSOCIATIONS[0]}", scored()),
+        ("/offerings/{offeringId}", "patch"): ("PATCH", f"/offerings/{OFFERING}", SESSION_REPORT),
+        ("/offerings/{offeringId}/associations", "get"): ("GET", f"/offerings/{OFFERING}/associations", None),
+        ("/documents/{documentId}", "get"): ("GET", f"/documents/{doc_id}", None),
+    }
+    for (path, method), (verb, url, body) in requests.items():
+        listed = {s for req in doc["paths"][path][method]["security"] for s in req.get("oAuthFlows", ())}
+        for scope, client in tokens.items():
+            token = srv.token(client)
+            if verb == "PATCH":
+                resp = srv.patch(url, body, token=token)
+            else:
+                resp = srv.http.get(url, headers=srv.headers(token))
+            assert (resp.status_code != 403) == (scope in listed), (verb, url, scope, resp.status_code)
 
 
 def test_tokens_expire(serve):

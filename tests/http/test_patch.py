@@ -12,6 +12,7 @@ from http_support import (
     OFFERING_EMPTY,
     STUDENTS,
     UNKNOWN,
+    add_associations,
     attendance,
     scored,
 )
@@ -130,18 +131,21 @@ def test_get_unknown_association_is_404(server):
     assert resp.headers["content-type"] == "application/problem+json"
 
 
-def test_offering_associations_are_paged(server):
+def test_offering_associations_are_paged(serve, planning_dir):
+    extra = add_associations(planning_dir, 9)  # 15 deelnames: two pages of the profile's smallest size
+    server = serve()
     token = server.token()
     page1 = server.http.get(
-        f"/offerings/{OFFERING}/associations?pageSize=4", headers=server.headers(token)
+        f"/offerings/{OFFERING}/associations?pageSize=10", headers=server.headers(token)
     ).json()
-    assert page1["pageNumber"] == 1 and page1["pageSize"] == 4
+    assert page1["pageNumber"] == 1 and page1["pageSize"] == 10
     assert page1["hasNextPage"] is True and page1["hasPreviousPage"] is False and page1["totalPages"] == 2
     page2 = server.http.get(
-        f"/offerings/{OFFERING}/associations?pageSize=4&pageNumber=2", headers=server.headers(token)
+        f"/offerings/{OFFERING}/associations?pageSize=10&pageNumber=2", headers=server.headers(token)
     ).json()
+    assert len(page2["items"]) == 5 and page2["hasNextPage"] is False
     ids = [a["associationId"] for a in page1["items"] + page2["items"]]
-    assert sorted(ids) == sorted(ASSOCIATIONS)
+    assert sorted(ids) == sorted(ASSOCIATIONS + extra)
     canceled = server.http.get(
         f"/offerings/{OFFERING}/associations?state=canceled", headers=server.headers(token)
     ).json()
@@ -230,6 +234,7 @@ def test_documents_are_served_only_when_held(serve, tmp_path):
     assert got.content.startswith(b"%PDF")
     assert srv.http.get("/documents/0b0f6a38-6b2b-4a57-9a3e-000000000000", headers=headers).status_code == 404
     assert srv.http.get("/documents/..%2F..%2Fetc%2Fpasswd", headers=headers).status_code == 404
+    assert srv.http.get(f"/documents/{doc_id.upper()}", headers=headers).status_code == 200
     assert srv.http.get(f"/documents/{doc_id}").status_code == 401
 
 
@@ -241,3 +246,159 @@ def test_a_refused_message_sent_again_is_refused_again(server):
     assert first.status_code == again.status_code == 400
     assert again.json()["errors"] == first.json()["errors"]
     assert server.store.count(models.QuarantineItem) == 1  # recognised as a duplicate, not stored twice
+
+
+def _current_raw_score(server, association: str, token: str) -> int:
+    got = server.http.get(f"/associations/{association}", headers=server.headers(token))
+    assert got.status_code == 200, got.text
+    return got.json()["result"]["consumers"][0]["rawScore"]
+
+
+def test_correcting_back_to_the_first_result_without_message_ids_is_applied(server):
+    # Real senders do not send X-OKE-Message-Id: A, B, A must end with A's grade, as a third version.
+    token = server.token()
+    target = f"/associations/{ASSOCIATIONS[1]}"
+    answers = [server.patch(target, scored(raw=raw), token=token) for raw in (30, 20, 30)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert "verwerkt" in answers[2].json()["message"][0]["value"]
+    assert _current_raw_score(server, ASSOCIATIONS[1], token) == 30
+    assert server.store.count(models.ResultVersion, association_id=ASSOCIATIONS[1]) == 3
+
+
+def test_current_result_sent_again_after_other_traffic_is_still_a_duplicate(server):
+    # Not an immediate retry any more, but the body equals the version KRS holds: nothing changes.
+    token = server.token()
+    target = f"/associations/{ASSOCIATIONS[2]}"
+    assert server.patch(target, scored(raw=30), token=token).status_code == 200
+    assert server.patch(target, '{"broken": ', token=token).status_code == 400
+    again = server.patch(target, scored(raw=30), token=token)
+    assert again.status_code == 200
+    assert "al ontvangen" in again.json()["message"][0]["value"]
+    assert server.store.count(models.ResultVersion, association_id=ASSOCIATIONS[2]) == 1
+
+
+def test_session_report_sent_twice_without_message_id_is_one_report(server):
+    body = {
+        "offeringType": "component",
+        "consumers": [{"consumerKey": "nl-test-admin", "irregularities": "Stroomstoring van 5 minuten."}],
+    }
+    token = server.token()
+    answers = [server.patch(f"/offerings/{OFFERING}", body, token=token) for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert "al ontvangen" in answers[1].json()["message"][0]["value"]
+    assert server.store.count(models.SessionReport, offering_id=OFFERING) == 1
+
+
+def test_body_that_is_not_utf8_is_refused_not_altered(server):
+    body = json.dumps(scored()).replace('"completed"', '"completed", "comment": "caf\\u00e9"')
+    latin1 = body.replace("\\u00e9", "\u00e9").encode("latin-1")  # é as the single byte 0xe9
+    resp = server.patch(f"/associations/{ASSOCIATIONS[0]}", latin1)
+    assert resp.status_code == 400
+    assert resp.headers["content-type"] == "application/problem+json"
+    problem = resp.json()
+    assert "not UTF-8" in problem["detail"]
+    assert [e["code"] for e in problem["errors"]] == ["json-syntax"]
+    assert problem["errors"][0]["column"] == latin1.decode("latin-1").index("\u00e9") + 1
+    assert server.store.count(models.ResultVersion) == 0  # nothing stored with U+FFFD in it
+
+
+def test_patch_without_content_type_is_415(server):
+    headers = {"Authorization": f"Bearer {server.token()}"}
+    resp = server.http.patch(
+        f"/associations/{ASSOCIATIONS[0]}", content=json.dumps(scored()).encode(), headers=headers
+    )
+    assert resp.status_code == 415
+    assert resp.headers["content-type"] == "application/problem+json"
+    assert "application/merge-patch+json" in resp.json()["detail"]
+    assert server.store.count(models.ResultVersion) == 0
+
+
+def test_path_id_that_is_not_a_uuid_is_400_naming_the_parameter(serve, tmp_path):
+    srv = serve(accept_unknown=True, config=ServerConfig(accept_unknown=True, documents_dir=tmp_path))
+    token = srv.token()
+    headers = srv.headers(token)
+    answers = {
+        "associationId": [
+            srv.patch("/associations/not-a-uuid", scored(), token=token),
+            srv.http.get("/associations/not-a-uuid", headers=headers),
+        ],
+        "offeringId": [
+            srv.patch("/offerings/not-a-uuid", {"offeringType": "component"}, token=token),
+            srv.http.get("/offerings/not-a-uuid/associations", headers=headers),
+        ],
+        "documentId": [srv.http.get("/documents/passwd", headers=headers)],
+    }
+    for name, responses in answers.items():
+        for resp in responses:
+            assert resp.status_code == 400, (name, resp.request.url, resp.text)
+            assert resp.headers["content-type"] == "application/problem+json"
+            assert name in resp.json()["detail"]
+    assert srv.store.count(models.QuarantineItem) == 0  # refused at the door, not quarantined
+
+
+def test_uppercase_uuid_in_the_path_finds_the_association(serve, planning_dir):
+    (association,) = add_associations(planning_dir, 1)
+    upper = association.upper()
+    assert upper != association  # the id has hex letters
+    server = serve()
+    token = server.token()
+    resp = server.patch(f"/associations/{upper}", scored(raw=33), token=token)
+    assert resp.status_code == 200, resp.text
+    assert server.store.count(models.ResultVersion, association_id=association) == 1
+    got = server.http.get(f"/associations/{upper}", headers=server.headers(token))
+    assert got.status_code == 200
+    assert got.json()["associationId"] == association
+    assert got.json()["result"]["consumers"][0]["rawScore"] == 33
+
+
+def test_list_parameters_outside_the_profile_are_400(server):
+    headers = server.headers()
+    url = f"/offerings/{OFFERING}/associations"
+    for query, name in (
+        ("state=bogus", "state"),
+        ("role=teacher", "role"),
+        ("result-state=done", "result-state"),
+        ("associationType=programOffering", "associationType"),
+        ("sort=name", "sort"),
+        ("pageSize=7", "pageSize"),
+    ):
+        resp = server.http.get(f"{url}?{query}", headers=headers)
+        assert resp.status_code == 400, query
+        assert resp.headers["content-type"] == "application/problem+json"
+        assert name in resp.json()["detail"], query
+
+
+def test_list_sort_and_association_type_are_applied(server):
+    headers = server.headers()
+    url = f"/offerings/{OFFERING}/associations"
+    down = server.http.get(f"{url}?sort=-associationId", headers=headers).json()
+    assert [a["associationId"] for a in down["items"]] == sorted(ASSOCIATIONS, reverse=True)
+    up = server.http.get(f"{url}?sort=associationId&role=student", headers=headers).json()
+    assert [a["associationId"] for a in up["items"]] == sorted(ASSOCIATIONS)
+    course = server.http.get(f"{url}?associationType=courseOfferingAssociation", headers=headers).json()
+    assert course["items"] == []
+    component = server.http.get(f"{url}?associationType=componentOfferingAssociation", headers=headers)
+    assert len(component.json()["items"]) == len(ASSOCIATIONS)
+
+
+def test_served_document_describes_the_parameters_the_server_handles(server):
+    doc = server.http.get("/openapi.json").json()
+    listing = doc["paths"]["/offerings/{offeringId}/associations"]["get"]
+    params = {p["name"]: p for p in listing["parameters"]}
+    assert set(params) == {
+        "offeringId",
+        "pageSize",
+        "pageNumber",
+        "consumer",
+        "associationType",
+        "role",
+        "state",
+        "result-state",
+        "sort",
+    }
+    assert params["pageSize"]["schema"]["enum"] == [10, 20, 50, 100, 250]
+    single = doc["paths"]["/associations/{associationId}"]["get"]
+    assert [p["name"] for p in single["parameters"]] == ["associationId"]  # expand is not served
+    assert doc["paths"]["/documents/{documentId}"]["get"]["security"] == [
+        {"oAuthFlows": ["nl-test-admin-flow-2-3-4"]}
+    ]

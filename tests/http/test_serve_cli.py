@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
-from http_support import ASSOCIATIONS, scored
+from http_support import ASSOCIATIONS, DEV, scored
 
 from oke_core.store import Store, models
 
@@ -134,3 +134,59 @@ def test_serve_reports_a_bad_planning_file(tmp_path, planning_dir):
     )
     assert result.returncode == 2
     assert "associations.jsonl:1" in result.stderr and "Traceback" not in result.stderr
+
+
+def _wait_until_up(proc: subprocess.Popen, url: str) -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if httpx.get(url + "/", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.2)
+
+
+def test_access_log_prints_one_line_per_request_without_tokens(tmp_path, planning_dir):
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            str(OKE),
+            "serve",
+            "--access-log",
+            "--writer",
+            "thread",
+            "--port",
+            str(port),
+            "--planning",
+            str(planning_dir),
+            "--db",
+            str(tmp_path / "krs.sqlite"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_up(proc, url)
+        with httpx.Client(base_url=url, timeout=30) as http:
+            got = http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=DEV)
+            token = got.json()["access_token"]
+            patched = http.patch(
+                f"/associations/{ASSOCIATIONS[0]}",
+                content=json.dumps(scored()),
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/merge-patch+json"},
+            )
+            assert patched.status_code == 200
+            http.get(f"/?access_token={token}")  # a token in the query string is not printed either
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    printed = out + err
+    assert '"POST /oauth/token HTTP/1.1" 200' in printed
+    assert f'"PATCH /associations/{ASSOCIATIONS[0]} HTTP/1.1" 200' in printed
+    assert printed.count('"GET / HTTP/1.1" 200') >= 1  # the readiness polls
+    assert token not in printed

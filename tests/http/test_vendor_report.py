@@ -60,3 +60,31 @@ def test_vendor_report_on_a_missing_store_is_a_clear_error(tmp_path):
     result = runner.invoke(cli, ["report", "vendor", "--db", str(tmp_path / "nope.sqlite")])
     assert result.exit_code == 2
     assert "no such store" in result.output
+
+
+def test_wrong_method_trailing_slash_and_door_refusals_are_in_the_report(server):
+    token = server.token()
+    headers = server.headers(token)
+    assert server.http.delete(f"/associations/{ASSOCIATIONS[0]}", headers=headers).status_code == 405
+    slash = server.patch(f"/associations/{ASSOCIATIONS[0]}/", scored(), token=token)
+    assert slash.status_code == 404  # not a 307 redirect that a PATCH client may not follow
+    assert slash.headers["content-type"] == "application/problem+json"
+    assert server.http.get(f"/offerings/{ASSOCIATIONS[0]}/associations/", headers=headers).status_code == 404
+    assert (
+        server.patch(f"/associations/{ASSOCIATIONS[0]}", b'{"a": "caf\xe9"}', token=token).status_code == 400
+    )
+    server.thread.stop()
+    result = runner.invoke(cli, ["report", "vendor", "--db", server.db, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    rows = [(r["method"], r["status"], r["reason"], r["client_id"]) for r in report["requests"]]
+    assert rows[1:] == [
+        ("DELETE", 405, "method-not-allowed", "dev-client"),
+        ("PATCH", 404, "not-found", "dev-client"),
+        ("GET", 404, "not-found", "dev-client"),
+        ("PATCH", 400, "json-syntax", "dev-client"),
+    ]
+    not_utf8 = report["requests"][4]
+    assert not_utf8["outcome"] == "refused"
+    assert [p["code"] for p in not_utf8["problems"]] == ["json-syntax"]
+    assert "not UTF-8" in not_utf8["problems"][0]["message"]
