@@ -32,7 +32,7 @@ from oke_core.planning import Association, Planning
 from oke_core.policy import Policy
 from oke_core.quarantine import (
     QUARANTINE_REASONS,
-    RFC3339,
+    UTC_TAILS,
     Quarantined,
     bad_path,
     cross_check,
@@ -43,6 +43,7 @@ from oke_core.quarantine import (
     ref_id,
     unknown_association,
     unknown_offering,
+    unusable_time,
 )
 from oke_core.store import Store, models
 from oke_core.store.batch import insert_many, select_in
@@ -302,7 +303,7 @@ class Ingestor(ResultApplier):
         next ``flush()``). See ``flush`` for why that is safe."""
         counts = IngestCounts()
         valid_day = self._valid_day
-        moment = RFC3339.fullmatch
+        tails = UTC_TAILS
         days = self._day_cache
         handle = self._handle
         with _young_gc_relaxed():
@@ -312,9 +313,10 @@ class Ingestor(ResultApplier):
                 last = self._last_stamp
                 for env in chunk:
                     stamp = env.get("received_at") or env.get("sent_at")
-                    if stamp.__class__ is str and moment(stamp):
-                        # the Dutch day of a UTC stamp, cached per hour (see _day)
-                        day = days.get(stamp[:13]) if stamp[-1:] == "Z" else None
+                    if stamp.__class__ is str:
+                        # the Dutch day of a valid whole-second UTC stamp, cached per hour (see _day);
+                        # anything else is checked in full
+                        day = days.get(stamp[:13]) if stamp[13:] in tails else None
                         if day is None:
                             day = valid_day(stamp)
                     else:
@@ -422,7 +424,9 @@ class Ingestor(ResultApplier):
             "sent_at": get("sent_at"),
             "flow_given": get("flow"),
         }
-        bad = envelope_problem(env, stamps=requeue is None)
+        bad = envelope_problem(env, stamps=False)
+        if bad is None and requeue is None and (day is None or "received_at" in env):
+            bad = envelope_problem(env) or (None if day is not None else unusable_time(stamp))
         if bad is not None:  # the fields as sent, so that a log replay sees the same envelope
             kept = "body" if is_json else "body_text"  # stored by reference, like any body
             detail["envelope"] = {k: v for k, v in env.items() if k != kept}

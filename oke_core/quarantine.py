@@ -86,19 +86,35 @@ def is_moment(text: Any) -> bool:
     return True
 
 
+#: Every valid ``:MM:SSZ`` ending of a whole-second UTC stamp: with the date and hour already known
+#: to be valid (ingest caches them per hour), one set lookup validates the common stamp.
+UTC_TAILS = frozenset(f":{m:02d}:{s:02d}Z" for m in range(60) for s in range(60))
+
+
 def envelope_problem(env: dict[str, Any], *, stamps: bool = True) -> Problem | None:
     """What is wrong with the envelope fields ingest relies on (INTERFACES.md section 1), if anything.
 
     Checked before the body, so that a broken field quarantines its own message (reason
     ``invalid``, code ``envelope-invalid``, the field named as pointer into the envelope) instead
-    of stopping a whole file. ``stamps=False`` for a quarantined message being reprocessed, whose
-    time is the one it was first received at.
+    of stopping a whole file. ``stamps=False`` leaves ``sent_at``/``received_at`` to the caller
+    (ingest has checked the one it uses; a reprocessed message keeps its first time).
     """
     get = env.get
     mid = get("message_id")
+    method = get("method")
+    if (  # the common envelope, in as few steps as possible: this runs for every message
+        not stamps
+        and mid.__class__ is str
+        and mid
+        and (method == "PATCH" or method == "PUT")
+        and get("path").__class__ is str
+        and get("flow") is None
+        and "body" in env
+        and "body_text" not in env
+    ):
+        return None
     if mid.__class__ is not str or not mid:
         return _envelope("/message_id", f"message_id {mid!r} is not a non-empty string")
-    method = get("method")
     if method not in _METHODS and not (method.__class__ is str and method.upper() in _METHODS):
         return _envelope("/method", f"method {method!r} is not PATCH or PUT")
     path = get("path")
@@ -126,6 +142,11 @@ def envelope_problem(env: dict[str, Any], *, stamps: bool = True) -> Problem | N
                     "(e.g. 2026-09-14T10:02:03Z)",
                 )
     return None
+
+
+def unusable_time(stamp: Any) -> Problem:
+    """A receive time given by the caller (not the envelope) that is not a usable date-time."""
+    return _envelope("/received_at", f"received_at {stamp!r} is not a usable RFC 3339 date-time")
 
 
 def _envelope(pointer: str, message: str) -> Problem:

@@ -23,6 +23,7 @@ from oke_core.ingest import IngestCounts, Ingestor
 from oke_core.planning import Planning, load_planning
 from oke_core.policy import Policy, load_policy
 from oke_core.store import Store
+from oke_core.store.engine import redact_url
 
 MESSAGE, EVENT = 0, 1
 _EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
@@ -146,7 +147,10 @@ def ingest_files(
     as_of: date | None = None,
     contract: Contract | None = None,
 ) -> tuple[IngestCounts, str, str]:
-    """``oke ingest``: returns (counts, store URL, policy name). Raises DataError on unusable input."""
+    """``oke ingest``: returns (counts, store URL without its password, policy name).
+
+    Raises DataError on unusable input.
+    """
     plan = load_planning(planning_dir)
     pol = load_policy(policy or plan.policy_name or "beoordelen")
     store = Store.open(db)
@@ -158,4 +162,4 @@ def ingest_files(
         ing.flush()
     finally:
         store.close()
-    return counts, store.url, pol.name
+    return counts, redact_url(store.url), pol.name
