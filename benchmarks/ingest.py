@@ -19,6 +19,7 @@ import resource
 import sys
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -110,9 +111,16 @@ def write_planning(root: Path, n_assoc: int, n_students: int = 5000, n_offerings
             )
 
 
-def write_messages(path: Path, n: int, n_assoc: int, n_offerings: int = 200, seed: int = 7) -> None:
-    """A deterministic mix: attendance, scored, corrections, duplicates and 2 % faulty messages."""
+def write_messages(
+    path: Path, n: int, n_assoc: int, n_offerings: int = 200, seed: int = 7, ids: str = "uuid"
+) -> None:
+    """A deterministic mix: attendance, scored, corrections, duplicates and 2 % faulty messages.
+
+    Message ids are random UUIDs by default, as docs/http.md asks of senders; ``ids="sequential"``
+    numbers them (as the simulator does), which is kinder to the idempotency register's index.
+    """
     rng = random.Random(seed)
+    id_rng = random.Random(seed + 1)
     t0 = datetime(2026, 9, 8, 9, tzinfo=UTC)
     last: bytes | None = None
     with path.open("wb") as fh:
@@ -149,7 +157,9 @@ def write_messages(path: Path, n: int, n_assoc: int, n_offerings: int = 200, see
                 "result": result,
             }
             envelope: dict = {
-                "message_id": f"m-{i:08d}",
+                "message_id": str(uuid.UUID(int=id_rng.getrandbits(128), version=4))
+                if ids == "uuid"
+                else f"m-{i:08d}",
                 "sent_at": sent,
                 "method": "PATCH",
                 "path": f"/associations/{uid(6, a)}",
@@ -178,13 +188,19 @@ def main() -> None:
     parser.add_argument("--associations", type=int, default=50_000)
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--message-ids",
+        choices=("uuid", "sequential"),
+        default="uuid",
+        help="random UUIDs (what senders are asked to use) or m-00000001, m-00000002, ...",
+    )
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="oke-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     write_planning(work / "planning", args.associations)
     msgs = work / "messages.jsonl"
     t = time.perf_counter()
-    write_messages(msgs, args.messages, args.associations)
+    write_messages(msgs, args.messages, args.associations, ids=args.message_ids)
     gen_s = time.perf_counter() - t
     db = work / "krs.sqlite"
     for suffix in ("", "-wal", "-shm"):
@@ -207,7 +223,10 @@ def main() -> None:
     )
     print(f"workdir: {work} (generation {gen_s:.1f} s, not timed)")
     print(f"counts: {orjson.dumps(counts.as_dict(), option=orjson.OPT_SORT_KEYS).decode()}")
-    print(f"messages: {counts.received}  associations: {args.associations}  batch: {args.batch}")
+    print(
+        f"messages: {counts.received}  associations: {args.associations}  batch: {args.batch}  "
+        f"message ids: {args.message_ids}"
+    )
     print(
         f"elapsed: {elapsed:.1f} s  throughput: {counts.received / elapsed:,.0f} messages/s "
         f"({elapsed / counts.received * 1e6:.1f} us/message)"
