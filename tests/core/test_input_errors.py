@@ -10,14 +10,13 @@ key given twice was accepted, and every unusable ``--db`` was a SQLAlchemy trace
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from core_builders import EV_V1, EV_V2, O_V1, World, assoc_id
+from core_builders import EV_V1, EV_V2, O_V1, World, assoc_id, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +25,6 @@ from oke_core.planning import load_planning
 from oke_core.policy import POLICY_DIR, load_policy, parse_policy
 from oke_core.store import Store
 
-ROOT = Path(__file__).resolve().parents[2]
 PRESET = (POLICY_DIR / "beoordelen.yaml").read_text(encoding="utf-8")
 
 
@@ -52,17 +50,6 @@ def planning_error(root: Path) -> DataError:
 
 def where(err: DataError) -> tuple[str, int | None, str, str]:
     return Path(err.file).name, err.line, err.pointer, err.rule
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "oke.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
-        timeout=120,
-    )
 
 
 def assert_clean_exit_2(res: subprocess.CompletedProcess[str]) -> str:

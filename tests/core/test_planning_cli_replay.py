@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import orjson
 import pytest
-from core_builders import EV_V1, O_V1, World, assoc_id, attendance_body, env, scored_body, text_env
+from core_builders import (
+    EV_V1,
+    O_V1,
+    World,
+    assoc_id,
+    attendance_body,
+    env,
+    run_cli,
+    scored_body,
+    text_env,
+)
 from sqlalchemy import create_engine, text
 
 from oke_core.dataerrors import DataError
@@ -19,7 +27,6 @@ from oke_core.policy import load_policy
 from oke_core.replay import replay
 from oke_core.store import Store
 
-ROOT = Path(__file__).resolve().parents[2]
 A, B = assoc_id(0, O_V1), assoc_id(1, O_V1)
 
 
@@ -89,17 +96,6 @@ def test_replay_until_stops_before_later_items(tmp_path: Path, store_factory) ->
     counts = replay(store, out, load_policy("beoordelen"), until=date(2026, 9, 16))
     assert counts.received == 3 and counts.events == 0
     assert store.result(A)["status"] == "awaiting_cut_score"
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "oke.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "COLUMNS": "120"},
-        timeout=120,
-    )
 
 
 def test_cli_ingest_prints_counts_and_exits_zero_with_quarantine(tmp_path: Path) -> None:
