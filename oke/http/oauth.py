@@ -101,8 +101,10 @@ class TokenIssuer:
                 401, "no access token: send 'Authorization: Bearer <token>' from POST /oauth/token"
             )
         kind, _, token = authorization.partition(" ")
-        if kind.lower() != "bearer" or not token.strip():
-            raise BearerError(401, "the Authorization header must use the Bearer scheme", "invalid_request")
+        if kind.lower() != "bearer":  # RFC 6750 3.1: another scheme is "no token", without an error code
+            raise BearerError(401, f"the Authorization header must use the Bearer scheme, not {kind!r}")
+        if not token.strip():
+            raise BearerError(400, "the Bearer token is empty", "invalid_request")
         with self._lock:
             grant = self._grants.get(token.strip())
         if grant is None:

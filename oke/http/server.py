@@ -136,7 +136,7 @@ def uvicorn_config(app: Any, host: str, port: int, *, access_log: bool = False) 
         log_level="warning",
         lifespan="on",
         server_header=False,
-        date_header=False,
+        date_header=True,  # RFC 9110 6.6.1: a server with a clock sends Date
     )
     if access_log:
         # log_level "warning" keeps uvicorn's start-up chatter out, but it also silenced the access

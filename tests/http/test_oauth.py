@@ -63,6 +63,19 @@ def test_patch_without_token_is_401_with_bearer_challenge(server):
     assert resp.json()["status"] == "401"
 
 
+def test_other_schemes_and_empty_tokens_follow_rfc_6750(server):
+    path = f"/associations/{ASSOCIATIONS[0]}"
+    basic = server.http.patch(path, json=scored(), headers={"Authorization": "Basic ZGV2OnNlY3JldA=="})
+    assert basic.status_code == 401  # another scheme is "no token": a challenge without an error code
+    assert (
+        basic.headers["www-authenticate"].startswith("Bearer")
+        and "error=" not in basic.headers["www-authenticate"]
+    )
+    empty = server.http.patch(path, json=scored(), headers={"Authorization": "Bearer"})
+    assert empty.status_code == 400 and 'error="invalid_request"' in empty.headers["www-authenticate"]
+    assert "date" in basic.headers  # RFC 9110 6.6.1: every answer carries the server's Date
+
+
 def test_unknown_token_is_401_invalid_token(server):
     resp = server.patch(f"/associations/{ASSOCIATIONS[0]}", scored(), token="not-a-token")
     assert resp.status_code == 401
