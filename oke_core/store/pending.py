@@ -69,9 +69,9 @@ class PendingWrites:
         self.reports: list[dict[str, Any]] = []
 
     def __bool__(self) -> bool:
+        """Anything to write besides register rows (those may wait: see ``Ingestor.flush``)."""
         return bool(
             self.participations
-            or self.inbox
             or self.inbox_updates
             or self.versions
             or self.bodies
@@ -86,10 +86,17 @@ class PendingWrites:
         log_rows: list[list[Any]],
         new_results: list[ResultRecord],
         old_results: list[ResultRecord],
+        *,
+        inbox: bool = True,
     ) -> None:
-        """Everything buffered, in an order that satisfies the foreign keys; the caller commits."""
+        """Everything buffered, in an order that satisfies the foreign keys; the caller commits.
+
+        ``inbox=False`` keeps the idempotency register's rows for a later write (see
+        ``Ingestor.flush``); ``clear`` then keeps them too.
+        """
         insert_many(conn, models.Participation.__table__, self.participations)
-        insert_tuples(conn, models.InboxEntry.__table__, INBOX_COLUMNS, self.inbox)
+        if inbox:
+            insert_tuples(conn, models.InboxEntry.__table__, INBOX_COLUMNS, self.inbox)
         update_many(conn, models.InboxEntry.__table__, "message_id", self.inbox_updates)
         insert_tuples(conn, models.ResultVersion.__table__, VERSION_COLUMNS, self.versions)
         if new_results:
@@ -110,10 +117,11 @@ class PendingWrites:
         insert_tuples(conn, models.OkeLogEntry.__table__, LOG_COLUMNS, log_rows)
         insert_tuples(conn, models.MessageBody.__table__, BODY_COLUMNS, self.bodies)
 
-    def clear(self) -> None:
+    def clear(self, *, inbox: bool = True) -> None:
+        if inbox:
+            self.inbox.clear()
         for buf in (
             self.participations,
-            self.inbox,
             self.inbox_updates,
             self.versions,
             self.bodies,

@@ -203,3 +203,19 @@ def test_ingest_cli_refuses_a_missing_events_file(tmp_path: Path, planning_dir: 
     assert result.exit_code == 2
     assert f"--events {missing}: file not found" in result.output
     assert "Traceback" not in result.output
+
+
+def test_register_rows_wait_for_a_checkpoint_and_duplicates_are_still_caught(
+    store_factory, planning, contract
+) -> None:
+    """Bulk ingest writes the idempotency register in large groups (random message ids are
+    expensive to index one batch at a time); a repeat that arrives meanwhile is still a duplicate."""
+    store = store_factory("deferred")
+    ing = Ingestor(store, planning, load_policy("eduarte"), contract, batch_size=2, inbox_batch=5)
+    first = [env(f"m{i}", f"2026-09-15T11:0{i}:00Z", A, scored_body(A, raw=20 + i)) for i in range(4)]
+    ing.receive_many(first, checkpoint=False)
+    assert store.count(models.InboxEntry) == 0  # 4 waiting, fewer than 5
+    assert store.count(models.OkeLogEntry) > 0  # while the log is written batch by batch
+    again = ing.receive_many([first[1], env("m9", "2026-09-15T11:09:00Z", B, scored_body(B, raw=40))])
+    assert (again.duplicates, again.applied) == (1, 1)
+    assert store.count(models.InboxEntry) == 5  # the checkpoint at the end of the call wrote them
