@@ -2,7 +2,8 @@
 
 Copies every row of a store made by ``benchmarks/ingest.py`` into an empty store with the same
 schema and pragmas, table by table in the order ``Ingestor.flush`` writes them, as many
-transactions as the ingest made (one per ``--batch`` messages), with plain ``sqlite3``
+transactions as the ingest made (one per ``--batch`` messages; the idempotency register in
+every transaction that completes ``--inbox-batch`` rows, as ingest), with plain ``sqlite3``
 executemany and no Python logic at all. The time per received message is the least any ingest
 that keeps these rows can spend on writing them; ``benchmarks/ingest.py``'s figure minus this one
 is the cost of parsing, validating and applying.
@@ -21,9 +22,14 @@ import math
 import os
 import platform
 import sqlite3
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from oke_core.ingest import INBOX_BATCH  # noqa: E402
 
 # the order Ingestor.flush writes (store/pending.py), then the small tables
 ORDER = (
@@ -51,6 +57,12 @@ def main() -> None:
     )
     parser.add_argument("store", type=Path, help="a SQLite store written by benchmarks/ingest.py")
     parser.add_argument("--batch", type=int, default=5000, help="messages per transaction, as ingest")
+    parser.add_argument(
+        "--inbox-batch",
+        type=int,
+        default=INBOX_BATCH,
+        help="register rows written together, as ingest (Ingestor.inbox_batch)",
+    )
     args = parser.parse_args()
     src = sqlite3.connect(f"file:{args.store}?mode=ro", uri=True)
     received = src.execute("SELECT count(*) FROM oke_log WHERE kind = 'message'").fetchone()[0]
@@ -87,10 +99,16 @@ def main() -> None:
             inserts[table] = f"INSERT INTO {table} VALUES ({', '.join('?' * width)})"
         spent = dict.fromkeys([*hot, "commit"], 0.0)
         counts = dict.fromkeys(hot, 0)
-        for _ in range(batches):
-            chunk = {t: readers[t].fetchmany(per_batch[t]) for t in hot}
+        # the register waits for inbox_batch rows (or the end), as Ingestor.flush does
+        every = max(1, args.inbox_batch // args.batch)
+        if "inbox" in per_batch:
+            per_batch["inbox"] *= every
+        for n in range(batches):
+            last = n == batches - 1
+            due = [t for t in hot if t != "inbox" or (n + 1) % every == 0 or last]
+            chunk = {t: readers[t].fetchall() if last else readers[t].fetchmany(per_batch[t]) for t in due}
             dst.execute("BEGIN")
-            for table in hot:
+            for table in due:
                 rows = chunk[table]
                 if rows:
                     t = time.perf_counter()
