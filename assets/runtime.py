@@ -351,36 +351,12 @@ def write_summary(folder: Path, db) -> dict[str, Any]:
 # -- inbox deliveries ---------------------------------------------------------------------------------
 
 
-def read_delivery(path: Path, sent_at: str) -> list[tuple[int, dict[str, Any]]]:
-    """(line, envelope) per non-empty line; a line that is not a JSON envelope still becomes a complete
-    one (``sent_at`` given), so the ingest quarantines it as json-syntax instead of it being lost."""
-    import orjson
-
-    out = []
-    stem = path.stem
-    with path.open("rb") as fh:
-        for lineno, raw in enumerate(fh, 1):
-            if not raw.strip():
-                continue
-            text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-            try:
-                obj = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                obj = None
-            if isinstance(obj, dict) and ("body" in obj or "body_text" in obj):
-                env = dict(obj)
-            else:
-                env = {"method": "PATCH", "path": "", "sent_at": sent_at, "body_text": text}
-            env.setdefault("message_id", f"inbox:{stem}:{lineno}")
-            out.append((lineno, env))
-    return out
-
-
 def ingest_delivery(path: Path, folder: Path, db) -> dict[str, Any]:
     """Validate and ingest a vendor's file into the rehearsal's store; write inbox/<file>.report.json and
     refresh quarantine.jsonl and results.csv."""
     from oke_core.ingest import Ingestor
     from oke_core.planning import load_planning
+    from oke_core.replay import message_lines
     from oke_core.reports import RESULT_COLUMNS, results_rows
     from oke_core.reports.files import write_csv, write_json
 
@@ -393,7 +369,8 @@ def ingest_delivery(path: Path, folder: Path, db) -> dict[str, Any]:
     counts = {"received": 0, "applied": 0, "duplicates": 0, "quarantined": 0}
     try:
         ing = Ingestor(store, load_planning(folder / "planning"), _policy(reh))
-        for lineno, env in read_delivery(path, fallback):
+        for lineno, env in message_lines(path, fallback):
+            env.setdefault("message_id", f"inbox:{path.stem}:{lineno}")
             stamp = env.get("received_at") or env.get("sent_at") or fallback
             outcome = ing.receive(env, stamp if isinstance(stamp, str) else fallback)
             counts["received"] += 1

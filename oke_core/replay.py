@@ -29,6 +29,39 @@ MESSAGE, EVENT = 0, 1
 _EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
 
+def wrapped_line(line: bytes, message_id: str, sent_at: str) -> dict[str, Any]:
+    """A ``.jsonl`` line that is not a JSON object, kept whole as the body text of a complete
+    envelope, so that ingest quarantines it as json-syntax instead of it being lost."""
+    return {
+        "message_id": message_id,
+        "sent_at": sent_at,
+        "method": "PATCH",
+        "path": "",
+        "body_text": line.decode("utf-8", "replace").rstrip("\r\n"),
+    }
+
+
+def message_lines(path: Path, sent_at: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, envelope) per non-blank line of a message file, in file order (a vendor's delivery).
+
+    A line that is not a JSON object is wrapped (``wrapped_line``) with ``sent_at``; a UTF-8 byte
+    order mark is skipped. ``_stream`` reads ``oke ingest``'s files the same way, in time order.
+    """
+    with path.open("rb") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if lineno == 1 and line.startswith(b"\xef\xbb\xbf"):
+                line = line[3:]
+            if not line.strip():
+                continue
+            try:
+                obj = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                obj = None
+            if not isinstance(obj, dict):
+                obj = wrapped_line(line, f"{path.name}:{lineno}", sent_at)
+            yield lineno, obj
+
+
 def _stream(
     path: Path | None, kind: int, time_key: str
 ) -> Iterator[tuple[datetime, int, int, dict[str, Any]]]:
@@ -50,14 +83,7 @@ def _stream(
                     raise DataError(path, lineno, "", "json-syntax", str(exc)) from None
                 obj = None
             if kind == MESSAGE and not isinstance(obj, dict):
-                # not an envelope at all: kept whole as the body text of one (quarantined as json-syntax)
-                obj = {
-                    "message_id": f"{path.name}:{lineno}",
-                    "sent_at": last.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    "method": "PATCH",
-                    "path": "",
-                    "body_text": line.decode("utf-8", "replace").rstrip("\r\n"),
-                }
+                obj = wrapped_line(line, f"{path.name}:{lineno}", last.strftime("%Y-%m-%dT%H:%M:%SZ"))
             if not isinstance(obj, dict):
                 raise DataError(path, lineno, "", "jsonl.object", "each line must be a JSON object")
             stamp = obj.get(time_key)
