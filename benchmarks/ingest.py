@@ -28,7 +28,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from oke_core.contract import Contract  # noqa: E402
-from oke_core.ingest import Ingestor  # noqa: E402
+from oke_core.ingest import BACKGROUND_AFTER, Ingestor  # noqa: E402
 from oke_core.planning import load_planning  # noqa: E402
 from oke_core.policy import load_policy  # noqa: E402
 from oke_core.store import Store  # noqa: E402
@@ -194,6 +194,12 @@ def main() -> None:
         default="uuid",
         help="random UUIDs (what senders are asked to use) or m-00000001, m-00000002, ...",
     )
+    parser.add_argument(
+        "--background-writer",
+        choices=("auto", "off"),
+        default="auto",
+        help="auto: writes move to a second process after 20,000 messages (the default); off: all in this one",
+    )
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="oke-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -208,7 +214,14 @@ def main() -> None:
     contract = Contract.load()
     plan = load_planning(work / "planning")
     store = Store.open(f"sqlite:///{db}")
-    ing = Ingestor(store, plan, load_policy("eduarte"), contract, batch_size=args.batch)
+    ing = Ingestor(
+        store,
+        plan,
+        load_policy("eduarte"),
+        contract,
+        batch_size=args.batch,
+        background_after=None if args.background_writer == "off" else BACKGROUND_AFTER,
+    )
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     load_before = os.getloadavg()[0]
     t, cpu = time.perf_counter(), time.process_time()
@@ -225,7 +238,7 @@ def main() -> None:
     print(f"counts: {orjson.dumps(counts.as_dict(), option=orjson.OPT_SORT_KEYS).decode()}")
     print(
         f"messages: {counts.received}  associations: {args.associations}  batch: {args.batch}  "
-        f"message ids: {args.message_ids}"
+        f"message ids: {args.message_ids}  background writer: {args.background_writer}"
     )
     print(
         f"elapsed: {elapsed:.1f} s  throughput: {counts.received / elapsed:,.0f} messages/s "

@@ -46,8 +46,9 @@ from oke_core.quarantine import (
     unusable_time,
 )
 from oke_core.store import Store, models
-from oke_core.store.batch import insert_many, select_in
+from oke_core.store.batch import Recorder, Target, insert_many, select_in
 from oke_core.store.pending import PendingWrites, write_keyed, write_meta
+from oke_core.store.writer import BackgroundWriter
 
 __all__ = ["QUARANTINE_REASONS", "IngestCounts", "Ingestor", "Outcome"]
 
@@ -116,6 +117,8 @@ class Outcome:
 _INBOX_SEEN = ("message_id", "digest", "outcome", "reason")
 #: Register rows written together in bulk ingest (about 30 MB held meanwhile): see ``flush``.
 INBOX_BATCH = 100_000
+#: Messages a bulk ingest handles before its writes move to a second process (see ``bulk``).
+BACKGROUND_AFTER = 20_000
 
 #: What the idempotency register knows of a message id: (digest, outcome, reason) of its first delivery.
 Seen = tuple[str, str, str | None]
@@ -163,6 +166,7 @@ class Ingestor(ResultApplier):
         *,
         batch_size: int = 5000,
         inbox_batch: int = INBOX_BATCH,
+        background_after: int | None = BACKGROUND_AFTER,
     ) -> None:
         self.store = store
         self.planning = planning
@@ -170,6 +174,9 @@ class Ingestor(ResultApplier):
         self.contract = contract or Contract.load()
         self.batch_size = batch_size
         self.inbox_batch = inbox_batch
+        self.background_after = background_after
+        self._writer: BackgroundWriter | None = None
+        self._bulk_handled: int | None = None  # messages handled in the open ``bulk()`` scope
         self.cal = planning.calendar()
         self.counts = IngestCounts()  # lifetime of this Ingestor
         self._contexts: dict[str, RuleContext] = {}
@@ -181,6 +188,7 @@ class Ingestor(ResultApplier):
         self._by_offering: dict[str, list[str]] | None = None
         self._pending = PendingWrites(store.is_sqlite)
         self._pending_ids: dict[str, tuple[Any, ...]] = {}  # message id -> its register row, not yet written
+        self._inflight_ids: dict[str, tuple[Any, ...]] = {}  # the same, sent to the background writer
         self._prefetched: dict[str, Seen] = {}
         self._looked_up: set[str] = set()
         self._dirty: set[str] = set()
@@ -310,8 +318,9 @@ class Ingestor(ResultApplier):
         tails = UTC_TAILS
         days = self._day_cache
         handle = self._handle
-        with _young_gc_relaxed():
+        with _young_gc_relaxed(), self.bulk():
             for chunk in _chunks(envelopes, self.batch_size):
+                self._bulk_step(len(chunk))
                 self.flush(checkpoint=False)
                 self.prefetch(env.get("message_id") for env in chunk)
                 last = self._last_stamp
@@ -370,7 +379,7 @@ class Ingestor(ResultApplier):
         self._looked_up.update(wanted)
 
     def _seen(self, mid: str) -> Seen | None:
-        row = self._pending_ids.get(mid)
+        row = self._pending_ids.get(mid) or self._inflight_ids.get(mid)
         if row is not None:
             return (row[1], row[3], row[4])
         if mid in self._looked_up:
@@ -710,6 +719,7 @@ class Ingestor(ResultApplier):
     def _seen_events(self) -> set[str]:
         """Event ids already applied to this store; read from the log once, at the first event."""
         if self._event_ids is None:
+            self._await_writes()
             table = models.OkeLogEntry.__table__
             with self.store.engine.connect() as conn:
                 found = {
@@ -811,6 +821,8 @@ class Ingestor(ResultApplier):
         result table and the register reflect, and an Ingestor that opens a store whose log is
         further along rebuilds both from the log first (``_rebuild_results``).
         """
+        if checkpoint or extra is not None:
+            self._await_writes()  # what this call promises includes the batch in flight
         log_rows = self.log.drain()
         pending = self._pending
         self._prefetched = {}
@@ -840,7 +852,8 @@ class Ingestor(ResultApplier):
             persisted = self._persisted
             for aid in sorted(self._dirty):
                 (old_results if aid in persisted else new_results).append(results[aid])
-        with self.store.engine.begin() as conn:
+
+        def write(conn: Target) -> None:
             pending.write(conn, log_rows, new_results, old_results, inbox=inbox)
             write_keyed(
                 conn,
@@ -854,16 +867,73 @@ class Ingestor(ResultApplier):
                 conn, models.Case.__table__, "case_id", self._dirty_cases, self.cases, self._case_persisted
             )
             write_meta(conn, self._meta_pending)
-            if extra is not None:
-                extra(conn)
+
+        if self._writer is not None and not checkpoint and extra is None:
+            # the same statements, run by the writer process while the next batch is processed
+            recorder = Recorder(self.store.engine.dialect)
+            write(recorder)
+            self._writer.submit(recorder.statements)  # waits for the batch before
+            self._inflight_ids = self._pending_ids if inbox else {}
+        else:
+            self._await_writes()
+            with self.store.engine.begin() as conn:
+                write(conn)
+                if extra is not None:
+                    extra(conn)
+            self._inflight_ids = {}
         if checkpoint:
             self._persisted.update(r.association_id for r in new_results)
             self._dirty.clear()
         pending.clear(inbox=inbox)
         if inbox:
-            self._pending_ids.clear()
+            self._pending_ids = {}
         self._meta_pending = {}
         self._buffered = 0
+
+    # -- the background writer ----------------------------------------------------------------------
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """A bulk ingest: once it has handled ``background_after`` messages (in any number of
+        ``receive_many`` calls), its batches are written by a second process (``store.writer``)
+        while this one processes the next. Everything is written when the scope ends, normally or
+        by an exception; a nested scope is part of the outer one. ``receive_many`` opens one."""
+        if self._bulk_handled is not None:
+            yield
+            return
+        self._bulk_handled = 0
+        try:
+            yield
+        finally:
+            self._bulk_handled = None
+            writer, self._writer = self._writer, None
+            if writer is not None:
+                writer.close()
+                self._inflight_ids = {}
+
+    def _bulk_step(self, messages: int) -> None:
+        """Count a batch into the open bulk scope, which gets its writer process once it is large."""
+        handled = self._bulk_handled or 0
+        if self.background_after is not None and handled >= self.background_after:
+            self._start_writer()
+        self._bulk_handled = handled + messages
+
+    def _start_writer(self) -> None:
+        """Bulk ingest on a SQLite file: from here on, batches are written by a second process
+        (``store.writer``) while this one processes the next batch. Not for PostgreSQL: its
+        driver does not wait on the GIL, and the server already writes in its own processes."""
+        if self._writer is not None or not self.store.is_sqlite:
+            return
+        database = self.store.engine.url.database
+        if not database or database == ":memory:" or self.store.engine.url.query.get("uri"):
+            return
+        self._writer = BackgroundWriter(database)
+
+    def _await_writes(self) -> None:
+        """Until the batch the writer process holds is committed (before this process reads what
+        it wrote or writes itself)."""
+        if self._writer is not None:
+            self._writer.wait()
+            self._inflight_ids = {}
 
     def _rebuild_results(self) -> None:
         """The last writer stopped between checkpoints: its log and deliveries are stored, its

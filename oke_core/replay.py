@@ -126,21 +126,22 @@ def feed(
             counts.add(ing.receive_many(batch, checkpoint=False))
             batch.clear()
 
-    for kind, day, obj in merged(messages, events):
-        if until is not None and day > until:
-            break
-        if kind == MESSAGE:
-            batch.append(obj)
-            if len(batch) >= ing.batch_size:
+    with ing.bulk():  # one scope for every batch: large inputs get the background writer
+        for kind, day, obj in merged(messages, events):
+            if until is not None and day > until:
+                break
+            if kind == MESSAGE:
+                batch.append(obj)
+                if len(batch) >= ing.batch_size:
+                    drain()
+            else:
                 drain()
-        else:
-            drain()
-            before = (ing.counts.events, ing.counts.event_errors, ing.counts.event_duplicates)
-            ing.apply_event(obj)
-            counts.events += ing.counts.events - before[0]
-            counts.event_errors += ing.counts.event_errors - before[1]
-            counts.event_duplicates += ing.counts.event_duplicates - before[2]
-    drain()
+                before = (ing.counts.events, ing.counts.event_errors, ing.counts.event_duplicates)
+                ing.apply_event(obj)
+                counts.events += ing.counts.events - before[0]
+                counts.event_errors += ing.counts.event_errors - before[1]
+                counts.event_duplicates += ing.counts.event_duplicates - before[2]
+        drain()
     if until is not None:
         ing.advance_to(until)
     ing.flush()

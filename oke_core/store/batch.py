@@ -13,9 +13,24 @@ from functools import cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Dialect, Table
 
 CHUNK = 5000
+
+
+class Recorder:
+    """Stands in for a connection to collect a write's statements instead of running them.
+
+    The background writer (``store.writer``) runs them in its own process; the statements are the
+    ones the functions below would run here, so both ways store the same rows.
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.statements: list[tuple[str, list[Any]]] = []
+
+
+Target = Connection | Recorder
 
 
 @cache
@@ -23,21 +38,24 @@ def _placeholder(paramstyle: str) -> str:
     return "?" if paramstyle == "qmark" else "%s"
 
 
-def _sql_insert(conn: Connection, table: Table, cols: tuple[str, ...]) -> str:
+def _sql_insert(conn: Target, table: Table, cols: tuple[str, ...]) -> str:
     q = conn.dialect.identifier_preparer.quote
     ph = _placeholder(conn.dialect.paramstyle)
     names = ", ".join(q(c) for c in cols)
     return f"INSERT INTO {q(table.name)} ({names}) VALUES ({', '.join([ph] * len(cols))})"
 
 
-def _sql_update(conn: Connection, table: Table, key: str, cols: tuple[str, ...]) -> str:
+def _sql_update(conn: Target, table: Table, key: str, cols: tuple[str, ...]) -> str:
     q = conn.dialect.identifier_preparer.quote
     ph = _placeholder(conn.dialect.paramstyle)
     sets = ", ".join(f"{q(c)} = {ph}" for c in cols)
     return f"UPDATE {q(table.name)} SET {sets} WHERE {q(key)} = {ph}"
 
 
-def _run(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+def _run(conn: Target, sql: str, rows: list[Any]) -> None:
+    if isinstance(conn, Recorder):
+        conn.statements.append((sql, rows))
+        return
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         for start in range(0, len(rows), CHUNK):
@@ -68,7 +86,7 @@ def select_in(
     return found
 
 
-def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def insert_many(conn: Target, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT all rows (each a dict with the same keys) in executemany chunks."""
     if rows:
         cols = tuple(rows[0])
@@ -77,12 +95,22 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         _run(conn, _sql_insert(conn, table, cols), data)
 
 
-def insert_tuples(conn: Connection, table: Table, cols: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+def insert_tuples(conn: Target, table: Table, cols: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
     if rows:
         _run(conn, _sql_insert(conn, table, cols), rows)
 
 
-def update_many(conn: Connection, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
+def upsert_tuples(
+    conn: Target, table: Table, key: str, cols: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """INSERT, or UPDATE the row with the same ``key`` (the first of ``cols``): SQLite and PostgreSQL."""
+    if rows:
+        q = conn.dialect.identifier_preparer.quote
+        sets = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in cols if c != key)
+        _run(conn, f"{_sql_insert(conn, table, cols)} ON CONFLICT ({q(key)}) DO UPDATE SET {sets}", rows)
+
+
+def update_many(conn: Target, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
     """UPDATE ... WHERE key = row[key] for each row (all rows carry the same columns)."""
     if rows:
         cols = tuple(c for c in rows[0] if c != key)
@@ -91,7 +119,7 @@ def update_many(conn: Connection, table: Table, key: str, rows: Sequence[dict[st
 
 
 def update_tuples(
-    conn: Connection, table: Table, key: str, cols: tuple[str, ...], rows: list[tuple[Any, ...]]
+    conn: Target, table: Table, key: str, cols: tuple[str, ...], rows: list[tuple[Any, ...]]
 ) -> None:
     """Rows are the values of ``cols`` followed by the key value."""
     if rows:

@@ -12,6 +12,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+from oke_core.store.writer import SQLITE_PRAGMAS
+
 DEFAULT_SQLITE = "krs.sqlite"
 #: What a store URL may look like, for error messages.
 URL_HELP = "give a SQLite file path, sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB"
@@ -41,10 +43,8 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache: random uuid keys touch many pages
+            for pragma in SQLITE_PRAGMAS:
+                cur.execute(pragma)
             cur.close()
 
         return engine

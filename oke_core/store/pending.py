@@ -12,12 +12,10 @@ from collections.abc import Callable
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Connection, select
-
 from oke_core.lifecycle import RECORD_FIELDS, ResultRecord
 from oke_core.okelog import LOG_COLUMNS
 from oke_core.store import models
-from oke_core.store.batch import insert_many, insert_tuples, update_many, update_tuples
+from oke_core.store.batch import Target, insert_many, insert_tuples, update_many, update_tuples, upsert_tuples
 
 INBOX_COLUMNS = ("message_id", "digest", "received_at", "outcome", "reason")
 VERSION_COLUMNS = (
@@ -82,7 +80,7 @@ class PendingWrites:
 
     def write(
         self,
-        conn: Connection,
+        conn: Target,
         log_rows: list[list[Any]],
         new_results: list[ResultRecord],
         old_results: list[ResultRecord],
@@ -133,7 +131,7 @@ class PendingWrites:
 
 
 def write_keyed(
-    conn: Connection,
+    conn: Target,
     table: Any,
     key: str,
     dirty: set[str],
@@ -150,10 +148,5 @@ def write_keyed(
     dirty.clear()
 
 
-def write_meta(conn: Connection, values: dict[str, str]) -> None:
-    meta = models.Meta.__table__
-    for key, value in sorted(values.items()):
-        if conn.execute(select(meta.c.key).where(meta.c.key == key)).first():
-            update_many(conn, meta, "key", [{"key": key, "value": value}])
-        else:
-            insert_many(conn, meta, [{"key": key, "value": value}])
+def write_meta(conn: Target, values: dict[str, str]) -> None:
+    upsert_tuples(conn, models.Meta.__table__, "key", ("key", "value"), sorted(values.items()))

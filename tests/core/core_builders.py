@@ -281,3 +281,66 @@ def session_report_env(mid: str, sent_at: str, offering: str, irregularities: st
         "path": f"/offerings/{offering}",
         "body": body,
     }
+
+
+KINDS = [
+    "attendance",
+    "scored",
+    "correction",
+    "duplicate",
+    "broken",
+    "invalid",
+    "unknown",
+    "wrong-student",
+    "wrong-component",
+    "report",
+]
+
+
+def message_plans(max_size: int = 40) -> Any:
+    """Hypothesis: plans for ``message_stream`` (kind, student, offering, raw score, day)."""
+    from hypothesis import strategies as st
+
+    return st.lists(
+        st.tuples(
+            st.sampled_from(KINDS),
+            st.integers(0, 3),
+            st.sampled_from([O_V1, O_V2, O_PF]),
+            st.integers(0, 60),
+            st.integers(0, 5),
+        ),
+        max_size=max_size,
+    )
+
+
+def message_stream(plan: list[tuple[str, int, str, int, int]]) -> list[dict[str, Any]]:
+    """Envelopes of every kind the ingest distinguishes, in the order of ``plan``."""
+    msgs: list[dict[str, Any]] = []
+    for i, (kind, student, offering, raw, day) in enumerate(plan):
+        aid = assoc_id(student, offering)
+        at = f"2026-09-{15 + day:02d}T1{i % 10}:00:00Z"
+        body = (
+            scored_body(aid, raw=raw, score="7.0")
+            if offering != O_PF
+            else scored_body(aid, raw=min(raw, 10), max_raw=10, score="passed")
+        )
+        if kind == "attendance":
+            msgs.append(env(f"m{i}", at, aid, attendance_body(aid)))
+        elif kind in ("scored", "correction"):
+            msgs.append(env(f"m{i}", at, aid, body))
+        elif kind == "duplicate" and msgs:
+            msgs.append(msgs[-1])
+        elif kind == "broken":
+            msgs.append(text_env(f"m{i}", at, aid, '{"result": '))
+        elif kind == "invalid":
+            body["result"]["state"] = "done"
+            msgs.append(env(f"m{i}", at, aid, body))
+        elif kind == "unknown":
+            msgs.append(env(f"m{i}", at, "00000000-0000-4000-8000-000000099999", body))
+        elif kind == "wrong-student":
+            msgs.append(env(f"m{i}", at, aid, scored_body(aid, person=STUDENTS[(student + 1) % 4])))
+        elif kind == "wrong-component":
+            msgs.append(env(f"m{i}", at, aid, scored_body(aid, offering=O_V2 if offering != O_V2 else O_V1)))
+        else:
+            msgs.append(session_report_env(f"m{i}", at, offering, "storing"))
+    return msgs

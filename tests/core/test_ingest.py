@@ -9,7 +9,6 @@ from pathlib import Path
 import orjson
 from core_builders import (
     EV_V1,
-    O_PF,
     O_V1,
     O_V2,
     STUDENTS,
@@ -17,12 +16,13 @@ from core_builders import (
     assoc_id,
     attendance_body,
     env,
+    message_plans,
+    message_stream,
     scored_body,
     session_report_env,
     text_env,
 )
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from oke_core.ingest import Ingestor
 from oke_core.planning import load_planning
@@ -230,66 +230,14 @@ def test_envelope_without_message_id_or_path_is_quarantined_not_lost(make_ingest
     assert ing.counts.balanced
 
 
-KINDS = [
-    "attendance",
-    "scored",
-    "correction",
-    "duplicate",
-    "broken",
-    "invalid",
-    "unknown",
-    "wrong-student",
-    "wrong-component",
-    "report",
-]
-
-
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(KINDS),
-            st.integers(0, 3),
-            st.sampled_from([O_V1, O_V2, O_PF]),
-            st.integers(0, 60),
-            st.integers(0, 5),
-        ),
-        max_size=40,
-    )
-)
+@given(message_plans())
 def test_received_equals_applied_plus_duplicates_plus_quarantined(
     store_factory, planning, contract, plan
 ) -> None:
     store = store_factory(f"h{uuid.uuid4().hex}")  # a fresh store per example (examples can repeat)
     ing = Ingestor(store, planning, load_policy("eduarte"), contract, batch_size=7)
-    msgs = []
-    for i, (kind, student, offering, raw, day) in enumerate(plan):
-        aid = assoc_id(student, offering)
-        at = f"2026-09-{15 + day:02d}T1{i % 10}:00:00Z"
-        body = (
-            scored_body(aid, raw=raw, score="7.0")
-            if offering != O_PF
-            else scored_body(aid, raw=min(raw, 10), max_raw=10, score="passed")
-        )
-        if kind == "attendance":
-            msgs.append(env(f"m{i}", at, aid, attendance_body(aid)))
-        elif kind in ("scored", "correction"):
-            msgs.append(env(f"m{i}", at, aid, body))
-        elif kind == "duplicate" and msgs:
-            msgs.append(msgs[-1])
-        elif kind == "broken":
-            msgs.append(text_env(f"m{i}", at, aid, '{"result": '))
-        elif kind == "invalid":
-            body["result"]["state"] = "done"
-            msgs.append(env(f"m{i}", at, aid, body))
-        elif kind == "unknown":
-            msgs.append(env(f"m{i}", at, "00000000-0000-4000-8000-000000099999", body))
-        elif kind == "wrong-student":
-            msgs.append(env(f"m{i}", at, aid, scored_body(aid, person=STUDENTS[(student + 1) % 4])))
-        elif kind == "wrong-component":
-            msgs.append(env(f"m{i}", at, aid, scored_body(aid, offering=O_V2 if offering != O_V2 else O_V1)))
-        else:
-            msgs.append(session_report_env(f"m{i}", at, offering, "storing"))
+    msgs = message_stream(plan)
     counts = ing.receive_many(msgs)
     assert counts.received == len(msgs)
     assert counts.received == counts.applied + counts.duplicates + counts.quarantined_total

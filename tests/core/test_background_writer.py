@@ -1,0 +1,215 @@
+"""Bulk ingest's background writer (a second process writing SQLite batches): same rows, errors surface.
+
+Each test runs the real writer process on a real SQLite file; only the threshold is lowered
+(``background_after=0``) so small streams use it from their first batch.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from core_builders import O_V1, assoc_id, env, message_plans, message_stream, scored_body
+from hypothesis import HealthCheck, given, settings
+
+from oke_core import ingest as ingest_module
+from oke_core.ingest import Ingestor
+from oke_core.policy import load_policy
+from oke_core.replay import feed
+from oke_core.store import Store
+from oke_core.store.writer import BackgroundWriter, WriteFailed, _deserialise, _serialise
+
+
+class CountingWriter(BackgroundWriter):
+    """The real writer, remembering its instances and how many batches each was sent."""
+
+    started: list[CountingWriter] = []
+
+    def __init__(self, database: str) -> None:
+        super().__init__(database)
+        self.batches = 0
+        CountingWriter.started.append(self)
+
+    def submit(self, statements: Any) -> None:
+        super().submit(statements)
+        self.batches += 1
+
+
+class SlowWriter(CountingWriter):
+    """Sends each batch only when its answer is needed: the slowest a writer process can be, so
+    everything the Ingestor does meanwhile happens while the batch is in flight."""
+
+    def __init__(self, database: str) -> None:
+        super().__init__(database)
+        self._held: Any = None
+
+    def submit(self, statements: Any) -> None:
+        self.wait()
+        self._held = _deserialise(_serialise(statements))  # a copy now, as the real one sends
+        self.batches += 1
+
+    def wait(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            BackgroundWriter.submit(self, held)
+        super().wait()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Callable[[str], Store]]:
+    """Stores on SQLite files only: the writer process is for SQLite (PostgreSQL writes in place)."""
+    opened: list[Store] = []
+
+    def make(name: str) -> Store:
+        opened.append(Store.open(f"sqlite:///{tmp_path / (name + '.sqlite')}"))
+        return opened[-1]
+
+    yield make
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def counting(monkeypatch: pytest.MonkeyPatch) -> type[CountingWriter]:
+    CountingWriter.started = []
+    monkeypatch.setattr(ingest_module, "BackgroundWriter", CountingWriter)
+    return CountingWriter
+
+
+@pytest.fixture
+def slow(monkeypatch: pytest.MonkeyPatch) -> type[SlowWriter]:
+    CountingWriter.started = []
+    monkeypatch.setattr(ingest_module, "BackgroundWriter", SlowWriter)
+    return SlowWriter
+
+
+def _ingestor(store: Any, planning: Any, contract: Any, **kwargs: Any) -> Ingestor:
+    return Ingestor(store, planning, load_policy("eduarte"), contract, **kwargs)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(message_plans(max_size=60))
+def test_the_writer_process_stores_exactly_what_this_process_would(
+    sqlite_store, planning, contract, slow, plan
+) -> None:
+    """Including duplicates of messages whose register rows are still on their way (inbox_batch=4)."""
+    msgs = message_stream(plan)
+    here = sqlite_store(f"here{uuid.uuid4().hex}")
+    there = sqlite_store(f"there{uuid.uuid4().hex}")
+    counts_here = _ingestor(
+        here, planning, contract, batch_size=3, inbox_batch=4, background_after=None
+    ).receive_many(msgs)
+    slow.started.clear()
+    counts_there = _ingestor(
+        there, planning, contract, batch_size=3, inbox_batch=4, background_after=0
+    ).receive_many(msgs)
+    assert counts_there == counts_here
+    if len(msgs) > 3:  # a second batch exists: it went to the writer process
+        assert slow.started and slow.started[0].batches >= 1
+    assert there.dump() == here.dump()
+
+
+def test_a_bulk_scope_spans_calls_and_survives_events(
+    sqlite_store, planning, contract, counting, tmp_path: Path
+) -> None:
+    """``oke ingest`` feeds batch by batch with events in between: one writer for the whole run."""
+    import orjson
+
+    msgs = message_stream(
+        [("scored", s % 4, O_V1, 20 + s, s % 5) for s in range(30)]
+        + [("duplicate", 0, O_V1, 0, 5), ("broken", 1, O_V1, 0, 5)]
+    )
+    messages = tmp_path / "messages.jsonl"
+    messages.write_bytes(b"".join(orjson.dumps(m) + b"\n" for m in msgs))
+    events = tmp_path / "events.jsonl"
+    event = {
+        "event_id": "e1",
+        "at": "2026-09-17T09:00:00Z",
+        "type": "cut_score_released",
+        "exam_version_id": planning.offerings[O_V1].exam_version_id,
+        "cut_score": 30,
+        "released_by": "examencommissie",
+    }
+    events.write_bytes(orjson.dumps(event) + b"\n" + orjson.dumps(event | {"event_id": "e2"}) + b"\n")
+    stores = []
+    for background in (None, 0):
+        store = sqlite_store(f"feed{background}")
+        counts = feed(
+            _ingestor(store, planning, contract, batch_size=4, background_after=background), messages, events
+        )
+        assert counts.balanced and counts.received == len(msgs) and counts.events == 2
+        stores.append(store)
+    assert len(counting.started) == 1 and counting.started[0].batches > 3
+    assert stores[1].dump() == stores[0].dump()
+
+
+def test_a_batch_the_writer_cannot_store_is_an_error_and_is_not_half_stored(
+    sqlite_store, planning, contract, counting
+) -> None:
+    store = sqlite_store("clash")
+    ing = _ingestor(store, planning, contract, batch_size=2, background_after=0)
+    db = store.engine.url.database
+    clash = ing.log.seq + 12  # a few batches on
+    # another writer takes a log sequence number this Ingestor will use
+    with sqlite3.connect(db) as other:
+        other.execute(
+            "INSERT INTO oke_log (seq, at, kind, actor) VALUES (?, '2026-09-01T00:00:00Z', 'clock', 'other')",
+            (clash,),
+        )
+    a, b = assoc_id(0, O_V1), assoc_id(1, O_V1)
+    msgs = [
+        env(f"m{i}", f"2026-09-{10 + i}T10:00:00Z", (a, b)[i % 2], scored_body((a, b)[i % 2], raw=20 + i))
+        for i in range(12)
+    ]
+    with pytest.raises(
+        WriteFailed, match="could not store a batch: IntegrityError: UNIQUE constraint failed"
+    ):
+        ing.receive_many(msgs)
+    writer = counting.started[0]
+    assert writer._proc.poll() is not None  # stopped, not left behind
+    # the batches before were stored; the failed one was rolled back as a whole, not in part
+    seqs = [seq for seq, _kind in _log_rows(db) if seq != clash]
+    assert 1 <= len(seqs) < clash - 1
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_a_writer_process_that_dies_is_an_error_not_a_hang(
+    sqlite_store, planning, contract, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class DyingWriter(BackgroundWriter):
+        def submit(self, statements: Any) -> None:
+            if self._proc.poll() is None:
+                os.kill(self._proc.pid, signal.SIGKILL)
+                self._proc.wait()
+            super().submit(statements)
+
+    monkeypatch.setattr(ingest_module, "BackgroundWriter", DyingWriter)
+    store = sqlite_store("dies")
+    ing = _ingestor(store, planning, contract, batch_size=2, background_after=0)
+    a = assoc_id(0, O_V1)
+    msgs = [env(f"m{i}", f"2026-09-16T1{i}:00:00Z", a, scored_body(a, raw=20 + i)) for i in range(6)]
+    with pytest.raises(WriteFailed, match="background writer"):
+        ing.receive_many(msgs)
+
+
+def test_small_inputs_and_memory_stores_keep_their_writes_in_process(
+    sqlite_store, planning, contract, counting
+) -> None:
+    a = assoc_id(0, O_V1)
+    msgs = [env(f"m{i}", f"2026-09-16T1{i}:00:00Z", a, scored_body(a, raw=20 + i)) for i in range(8)]
+    _ingestor(sqlite_store("small"), planning, contract, batch_size=2).receive_many(msgs)  # default threshold
+    memory = Store.open("sqlite://")
+    _ingestor(memory, planning, contract, batch_size=2, background_after=0).receive_many(msgs)
+    assert counting.started == []
+    assert memory.result(a)["versions"] == 8
+
+
+def _log_rows(db: str) -> list[tuple[int, str]]:
+    with sqlite3.connect(db) as conn:
+        return list(conn.execute("SELECT seq, kind FROM oke_log ORDER BY seq"))
