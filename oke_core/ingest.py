@@ -189,6 +189,7 @@ class Ingestor(ResultApplier):
         self._pending = PendingWrites(store.is_sqlite)
         self._pending_ids: dict[str, tuple[Any, ...]] = {}  # message id -> its register row, not yet written
         self._inflight_ids: dict[str, tuple[Any, ...]] = {}  # the same, sent to the background writer
+        self._inflight_job = 0  # ... in this batch of it
         self._prefetched: dict[str, Seen] = {}
         self._looked_up: set[str] = set()
         self._dirty: set[str] = set()
@@ -870,10 +871,17 @@ class Ingestor(ResultApplier):
 
         if self._writer is not None and not checkpoint and extra is None:
             # the same statements, run by the writer process while the next batch is processed
+            writer = self._writer
+            if inbox and self._inflight_ids:  # the register group before must be stored first
+                writer.wait(self._inflight_job)
+                self._inflight_ids = {}
             recorder = Recorder(self.store.engine.dialect)
             write(recorder)
-            self._writer.submit(recorder.statements)  # waits for the batch before
-            self._inflight_ids = self._pending_ids if inbox else {}
+            batch = writer.submit(recorder.statements)
+            if inbox:  # its ids are answered from memory until the process has stored them
+                self._inflight_ids, self._inflight_job = self._pending_ids, batch
+            elif self._inflight_ids and writer.stored >= self._inflight_job:
+                self._inflight_ids = {}
         else:
             self._await_writes()
             with self.store.engine.begin() as conn:
@@ -929,8 +937,8 @@ class Ingestor(ResultApplier):
         self._writer = BackgroundWriter(database)
 
     def _await_writes(self) -> None:
-        """Until the batch the writer process holds is committed (before this process reads what
-        it wrote or writes itself)."""
+        """Until every batch sent to the writer process is committed (before this process reads
+        what it wrote, or writes itself)."""
         if self._writer is not None:
             self._writer.wait()
             self._inflight_ids = {}

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Dialect, Table
 
 CHUNK = 5000
+_first = itemgetter(0)
 
 
 class Recorder:
@@ -27,7 +28,7 @@ class Recorder:
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
-        self.statements: list[tuple[str, list[Any]]] = []
+        self.statements: list[tuple[str, list[Any], bool]] = []
 
 
 Target = Connection | Recorder
@@ -52,10 +53,13 @@ def _sql_update(conn: Target, table: Table, key: str, cols: tuple[str, ...]) -> 
     return f"UPDATE {q(table.name)} SET {sets} WHERE {q(key)} = {ph}"
 
 
-def _run(conn: Target, sql: str, rows: list[Any]) -> None:
+def _run(conn: Target, sql: str, rows: list[Any], key_order: bool = False) -> None:
+    """``key_order``: insert the rows sorted (by their first value) rather than as given."""
     if isinstance(conn, Recorder):
-        conn.statements.append((sql, rows))
+        conn.statements.append((sql, rows, key_order))  # sorted by whoever runs it
         return
+    if key_order:
+        rows = sorted(rows, key=_first)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         for start in range(0, len(rows), CHUNK):
@@ -95,9 +99,13 @@ def insert_many(conn: Target, table: Table, rows: Sequence[dict[str, Any]]) -> N
         _run(conn, _sql_insert(conn, table, cols), data)
 
 
-def insert_tuples(conn: Target, table: Table, cols: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+def insert_tuples(
+    conn: Target, table: Table, cols: tuple[str, ...], rows: list[tuple[Any, ...]], *, key_order: bool = False
+) -> None:
+    """``key_order``: in the order of the first column (unique), which a random-key index takes
+    with far fewer page visits than arrival order."""
     if rows:
-        _run(conn, _sql_insert(conn, table, cols), rows)
+        _run(conn, _sql_insert(conn, table, cols), rows, key_order)
 
 
 def upsert_tuples(

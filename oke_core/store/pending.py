@@ -94,7 +94,8 @@ class PendingWrites:
         """
         insert_many(conn, models.Participation.__table__, self.participations)
         if inbox:
-            insert_tuples(conn, models.InboxEntry.__table__, INBOX_COLUMNS, self.inbox)
+            # in key order: the register's index is the one with random keys (docs/core.md, Speed)
+            insert_tuples(conn, models.InboxEntry.__table__, INBOX_COLUMNS, self.inbox, key_order=True)
         update_many(conn, models.InboxEntry.__table__, "message_id", self.inbox_updates)
         insert_tuples(conn, models.ResultVersion.__table__, VERSION_COLUMNS, self.versions)
         if new_results:

@@ -6,20 +6,23 @@ lets go of the GIL for each row's ``sqlite3_step`` only, so a writer thread and 
 thread take turns row by row (measured: one row per GIL switch interval). A second process can:
 it receives a batch's statements (built by the same code that writes them in place, see
 ``batch.Recorder``), runs them in one transaction on its own connection and answers, while the
-Ingestor processes the next batch. At most one batch is in flight, so memory stays bounded and
-an error is reported at the next batch.
+Ingestor processes the next batches. At most ``DEPTH`` batches are unanswered, so memory stays
+bounded (about 5 MB a batch) and an error is reported a few batches later, at the latest when
+the bulk scope ends; nothing after a failed batch is stored.
 
 This file is run as a script (``python -I writer.py FD DATABASE``) so the child imports only the
 standard library: starting it costs about 30 ms instead of the package's 0.8 s. The parent side is
-``BackgroundWriter``; ``Ingestor.receive_many`` starts one for large inputs on a SQLite file.
+``BackgroundWriter``; ``Ingestor.bulk`` starts one for large inputs on a SQLite file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import operator
 import os
 import pickle
+import queue
 import signal
 import sqlite3
 import subprocess
@@ -37,8 +40,9 @@ SQLITE_PRAGMAS = (
     "PRAGMA cache_size=-65536",  # 64 MiB page cache: random uuid keys touch many pages
 )
 
-#: Statements of one transaction: (SQL, rows) pairs, run with ``executemany`` in order.
-Statements = list[tuple[str, list[Any]]]
+_first = operator.itemgetter(0)
+#: Statements of one transaction, run with ``executemany`` in order: (SQL, rows, sort the rows first).
+Statements = list[tuple[str, list[Any], bool]]
 
 
 class WriteFailed(RuntimeError):
@@ -46,7 +50,16 @@ class WriteFailed(RuntimeError):
 
 
 class BackgroundWriter:
-    """The parent's side: send a batch, learn at the next batch (or ``close``) whether it was stored."""
+    """The parent's side: send batches, learn later (at most ``depth`` batches on) whether each was stored.
+
+    Batches are numbered from 1 in the order sent; the process stores them in that order, each in
+    its own transaction, and stops storing at the first one that fails (so what is stored is
+    always a prefix of what was sent).
+    """
+
+    #: Batches sent and not yet answered, at most. A register group (``INBOX_BATCH`` rows with
+    #: random keys) takes the process several batches' time; the depth lets it catch up meanwhile.
+    DEPTH = 8
 
     def __init__(self, database: str) -> None:
         import socket
@@ -59,58 +72,80 @@ class BackgroundWriter:
         )
         child.close()
         self._chan = Connection(parent.detach())
-        self._in_flight = False
-        self._sender: threading.Thread | None = None
+        self.sent = 0  # batches handed to the sender
+        self.stored = 0  # batches the process answered as committed
+        self._problem: str | None = None
+        self._outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._send_error: OSError | None = None
-
-    def submit(self, statements: Statements) -> None:
-        """Wait for the batch in flight, then send this one.
-
-        Serialised here (the caller reuses its lists), sent by a thread: the socket write lets go
-        of the GIL, so the next batch's processing goes on meanwhile.
-        """
-        self.wait()
-        data = _serialise(statements)
-        self._sender = threading.Thread(target=self._send, args=(data,), name="oke-writer-send", daemon=True)
+        # the socket writes let go of the GIL: sending runs beside the next batch's processing
+        self._sender = threading.Thread(target=self._send_all, name="oke-writer-send", daemon=True)
         self._sender.start()
-        self._in_flight = True
 
-    def _send(self, data: bytes) -> None:
-        try:
-            self._chan.send_bytes(data)
-        except OSError as exc:
-            self._send_error = exc
+    def submit(self, statements: Statements) -> int:
+        """Send a batch (serialised now: the caller reuses its lists); returns its number.
 
-    def wait(self) -> None:
-        """Until the batch in flight is committed; raises ``WriteFailed`` if it was not."""
-        if not self._in_flight:
-            return
-        self._in_flight = False
-        if self._sender is not None:
-            self._sender.join()
-            self._sender = None
-        if self._send_error is not None:
-            raise self._failed(f"could not be sent a batch ({self._send_error})")
-        try:
-            problem = self._chan.recv()
-        except (EOFError, OSError) as exc:
-            raise self._failed("stopped before it answered") from exc
-        if problem is not None:
-            raise WriteFailed(f"the background writer could not store a batch: {problem}")
+        Waits first while ``DEPTH`` batches are unanswered; raises ``WriteFailed`` for an
+        earlier batch that was not stored.
+        """
+        self._check()
+        while self.sent - self.stored >= self.DEPTH:
+            self._answer()
+        self._dispatch(_serialise(statements))
+        self.sent += 1
+        return self.sent
+
+    def wait(self, upto: int | None = None) -> None:
+        """Until batch ``upto`` (default: every batch sent) is committed; ``WriteFailed`` if not."""
+        self._check()
+        target = self.sent if upto is None else upto
+        while self.stored < target:
+            self._answer()
 
     def close(self) -> None:
-        """Wait for the batch in flight and stop the process."""
+        """Wait for every batch sent and stop the process (it is stopped also when that raises)."""
         try:
-            self.wait()
+            if self._problem is None:
+                self.wait()
         finally:
-            with contextlib.suppress(OSError):
-                self._chan.send_bytes(_serialise(None))
+            self._dispatch(None)
+            self._sender.join(timeout=60)
             self._chan.close()
             try:
-                self._proc.wait(timeout=30)
+                self._proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
+
+    def _dispatch(self, data: bytes | None) -> None:
+        self._outbox.put(data)
+
+    def _send_all(self) -> None:
+        while (data := self._outbox.get()) is not None:
+            try:
+                self._chan.send_bytes(data)
+            except OSError as exc:
+                self._send_error = exc
+                return
+        with contextlib.suppress(OSError):
+            self._chan.send_bytes(_serialise(None))
+
+    def _answer(self) -> None:
+        """Read the next answer (blocking)."""
+        try:
+            problem = self._chan.recv()
+        except (EOFError, OSError) as exc:
+            cause = f" (sending failed: {self._send_error})" if self._send_error else ""
+            raise self._failed(f"stopped before it answered{cause}") from exc
+        if problem is not None:
+            self._problem = problem
+            self._check()
+        self.stored += 1
+
+    def _check(self) -> None:
+        if self._problem is not None:
+            raise WriteFailed(
+                f"the background writer could not store batch {self.stored + 1}: {self._problem}"
+            )
 
     def _failed(self, what: str) -> WriteFailed:
         code = self._proc.poll()
@@ -140,6 +175,7 @@ def serve(fd: int, database: str) -> None:
     db = sqlite3.connect(database, isolation_level=None, timeout=60)
     for pragma in SQLITE_PRAGMAS:
         db.execute(pragma)
+    failed: str | None = None
     while True:
         try:
             statements = _deserialise(chan.recv_bytes())
@@ -147,15 +183,19 @@ def serve(fd: int, database: str) -> None:
             break
         if statements is None:
             break
+        if failed is not None:  # nothing after a failed batch is stored: a prefix, never a gap
+            chan.send(failed)
+            continue
         try:
             db.execute("BEGIN IMMEDIATE")
-            for sql, rows in statements:
-                db.executemany(sql, rows)
+            for sql, rows, key_order in statements:
+                db.executemany(sql, sorted(rows, key=_first) if key_order else rows)
             db.execute("COMMIT")
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
             if db.in_transaction:
                 db.execute("ROLLBACK")
-            chan.send(f"{type(exc).__name__}: {exc}")
+            failed = f"{type(exc).__name__}: {exc}"
+            chan.send(failed)
         else:
             chan.send(None)
     db.close()
