@@ -1,7 +1,9 @@
 """Ingest throughput: N generated flow-3/4 envelopes into a fresh SQLite store, end to end.
 
 End to end = read the JSONL line, parse (orjson), validate (the contract), apply (lifecycle), log
-(OKE-log) and write (batched SQLAlchemy Core). Prints messages/s and peak memory (max RSS) with
+(OKE-log) and write (batched executemany; past 20,000 messages by the background writer process,
+``--background-writer off`` keeps every write in this process for comparison). The timed part
+ends when every row is committed. Prints messages/s and peak memory (max RSS) with
 the machine noted. Peak memory should not grow with N: run with two sizes to see it (it rises
 until SQLite's page cache, 64 MiB, is full, then stays flat). Other processes on the machine
 show as a gap between elapsed and cpu time; the load average is printed for that reason.
