@@ -200,7 +200,7 @@ def main() -> None:
         "--background-writer",
         choices=("auto", "off"),
         default="auto",
-        help="auto: writes move to a second process after 20,000 messages (the default); off: all in this one",
+        help="auto (default): writes move to a second process after 20,000 messages; off: all in this one",
     )
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="oke-bench-"))

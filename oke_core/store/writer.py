@@ -1,9 +1,10 @@
 """The background writer: bulk ingest's SQLite writes, run by a second process.
 
 On the embedded default a bulk ingest spent about 20 us of every message writing (binding rows,
-SQLite's page work, WAL checkpoints), on the same core as the processing. A thread cannot take the writing over: the sqlite3 module
-lets go of the GIL for each row's ``sqlite3_step`` only, so a writer thread and the processing
-thread take turns row by row (measured: one row per GIL switch interval). A second process can:
+SQLite's page work, WAL checkpoints), on the same core as the processing. A thread cannot take
+the writing over: the sqlite3 module lets go of the GIL for each row's ``sqlite3_step`` only, so
+a writer thread and the processing thread take turns row by row (measured: one row per GIL
+switch interval). A second process can:
 it receives a batch's statements (built by the same code that writes them in place, see
 ``batch.Recorder``), runs them in one transaction on its own connection and answers, while the
 Ingestor processes the next batches. At most ``DEPTH`` batches are unanswered, so memory stays
