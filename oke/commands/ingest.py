@@ -27,13 +27,15 @@ def command(
     ),
     json_out: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
 ) -> None:
-    """Exit 0 when the file was processed, whatever was quarantined; 2 on unusable input."""
+    """Exit 0 when the file was processed, whatever was quarantined; 2 on unusable input; 1 when
+    the store could not be written."""
     import orjson
     from rich.console import Console
     from rich.table import Table
 
     from oke_core.dataerrors import DataError
     from oke_core.replay import ingest_files
+    from oke_core.store.writer import WriteFailed
 
     err = Console(stderr=True)
     try:
@@ -56,6 +58,16 @@ def command(
     except DataError as exc:
         err.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    except WriteFailed as exc:  # the store, not the input: what is stored ends at a whole batch
+        err.print(
+            f"{exc}. The store holds every batch before it; run the same command again to carry on "
+            "(what is stored already is recognised as duplicates).",
+            style="red",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1) from None
     data = counts.as_dict() | {"store": store_url, "policy": policy_name}
     if json_out:
         typer.echo(orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode())

@@ -11,18 +11,19 @@ import signal
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from core_builders import O_V1, assoc_id, env, message_plans, message_stream, scored_body
+from core_builders import O_V1, O_V2, assoc_id, env, message_plans, message_stream, scored_body
 from hypothesis import HealthCheck, given, settings
 
 from oke_core import ingest as ingest_module
-from oke_core.ingest import Ingestor
+from oke_core.ingest import BACKGROUND_AFTER, Ingestor
 from oke_core.policy import load_policy
 from oke_core.replay import feed
-from oke_core.store import Store
+from oke_core.store import Store, models
 from oke_core.store.writer import BackgroundWriter, WriteFailed
 
 
@@ -211,3 +212,63 @@ def test_small_inputs_and_memory_stores_keep_their_writes_in_process(
 def _log_rows(db: str) -> list[tuple[int, str]]:
     with sqlite3.connect(db) as conn:
         return list(conn.execute("SELECT seq, kind FROM oke_log ORDER BY seq"))
+
+
+def test_oke_ingest_reports_a_failed_store_write_and_a_second_run_carries_on(
+    tmp_path: Path, planning_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past 20,000 messages `oke ingest` writes in the background; if that process dies the
+    command says so (exit 1, no traceback) and the same command again completes the store."""
+    import orjson
+    from typer.testing import CliRunner
+
+    from oke.cli import app
+
+    start = datetime(2026, 9, 15, 8, 0, tzinfo=UTC)
+    aids = [assoc_id(s, o) for s in range(4) for o in (O_V1, O_V2)]
+    lines = []
+    for i in range(BACKGROUND_AFTER + 3000):
+        aid = aids[i % len(aids)]
+        at = (start + timedelta(seconds=20 * i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        lines.append(orjson.dumps(env(f"m{i:06d}", at, aid, scored_body(aid, raw=i % 50))))
+    messages = tmp_path / "messages.jsonl"
+    messages.write_bytes(b"\n".join(lines) + b"\n")
+    runner = CliRunner()
+
+    def ingest(db: Path) -> Any:
+        return runner.invoke(
+            app, ["ingest", str(messages), "--planning", str(planning_dir), "--db", str(db), "--json"]
+        )
+
+    class DyingWriter(BackgroundWriter):
+        def submit(self, statements: Any) -> int:
+            if self._proc.poll() is None:
+                os.kill(self._proc.pid, signal.SIGKILL)
+                self._proc.wait()
+            return super().submit(statements)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ingest_module, "BackgroundWriter", DyingWriter)
+        failed = ingest(tmp_path / "krs.sqlite")
+    assert failed.exit_code == 1, failed.output
+    assert "background writer" in failed.stderr and "run the same command again" in failed.stderr
+    assert "Traceback" not in failed.output + failed.stderr
+
+    again = ingest(tmp_path / "krs.sqlite")
+    assert again.exit_code == 0, again.output + again.stderr
+    counts = orjson.loads(again.stdout)
+    assert counts["received"] == len(lines)
+    assert counts["duplicates"] >= BACKGROUND_AFTER  # written in place before the writer started
+    clean = ingest(tmp_path / "clean.sqlite")
+    assert clean.exit_code == 0
+    carried_on, once = Store.open(str(tmp_path / "krs.sqlite")), Store.open(str(tmp_path / "clean.sqlite"))
+    try:
+        # the same results as one clean run; only their place in the longer log differs
+        def results(store: Store) -> list[dict[str, Any]]:
+            return [{k: v for k, v in r.items() if k != "current_seq"} for r in store.dump()["result"]]
+
+        assert results(carried_on) == results(once)
+        assert carried_on.count(models.ResultVersion) == once.count(models.ResultVersion) == len(lines)
+    finally:
+        carried_on.close()
+        once.close()

@@ -115,12 +115,16 @@ FIELDS = st.sampled_from(
 def test_any_envelope_value_ends_up_counted_never_raised(
     store_factory, planning, contract, changes: list[tuple[str, Any]]
 ) -> None:
-    ing = Ingestor(store_factory("prop"), planning, load_policy("eduarte"), contract)
-    bad = env("m2", "2026-09-15T11:00:00Z", A, scored_body(A, raw=33))
-    for key, value in changes:
-        bad[key] = value
-    counts = ing.receive_many([*_good(), bad])
-    ing.flush()
+    store = store_factory("prop")
+    try:
+        ing = Ingestor(store, planning, load_policy("eduarte"), contract)
+        bad = env("m2", "2026-09-15T11:00:00Z", A, scored_body(A, raw=33))
+        for key, value in changes:
+            bad[key] = value
+        counts = ing.receive_many([*_good(), bad])
+        ing.flush()
+    finally:
+        store.close()  # now, not after the last example: 60 open PostgreSQL pools exhaust the server
     assert counts.received == 3 == counts.applied + counts.duplicates + sum(counts.quarantined.values())
 
 

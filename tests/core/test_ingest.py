@@ -236,20 +236,27 @@ def test_received_equals_applied_plus_duplicates_plus_quarantined(
     store_factory, planning, contract, plan
 ) -> None:
     store = store_factory(f"h{uuid.uuid4().hex}")  # a fresh store per example (examples can repeat)
-    ing = Ingestor(store, planning, load_policy("eduarte"), contract, batch_size=7)
-    msgs = message_stream(plan)
-    counts = ing.receive_many(msgs)
-    assert counts.received == len(msgs)
-    assert counts.received == counts.applied + counts.duplicates + counts.quarantined_total
-    log_outcomes = [e["after"] for e in store.log() if e["kind"] == "message"]
-    assert len(log_outcomes) == len(msgs)
-    assert log_outcomes.count("quarantined") == store.count(models.QuarantineItem) == counts.quarantined_total
-    assert log_outcomes.count("duplicate") == counts.duplicates
-    # each body is stored once; the exported log still carries every message exactly as sent
-    out = io.BytesIO()
-    store.export_log(out)
-    details = [orjson.loads(x)["detail"] for x in out.getvalue().splitlines() if b'"kind":"message"' in x]
-    assert [d.get("body", d.get("body_text")) for d in details] == [
-        m.get("body", m.get("body_text")) for m in msgs
-    ]
-    assert not any("body" in orjson.loads(e["detail"]) for e in store.log() if e["kind"] == "message")
+    try:
+        ing = Ingestor(store, planning, load_policy("eduarte"), contract, batch_size=7)
+        msgs = message_stream(plan)
+        counts = ing.receive_many(msgs)
+        assert counts.received == len(msgs)
+        assert counts.received == counts.applied + counts.duplicates + counts.quarantined_total
+        log_outcomes = [e["after"] for e in store.log() if e["kind"] == "message"]
+        assert len(log_outcomes) == len(msgs)
+        assert (
+            log_outcomes.count("quarantined")
+            == store.count(models.QuarantineItem)
+            == counts.quarantined_total
+        )
+        assert log_outcomes.count("duplicate") == counts.duplicates
+        # each body is stored once; the exported log still carries every message exactly as sent
+        out = io.BytesIO()
+        store.export_log(out)
+        details = [orjson.loads(x)["detail"] for x in out.getvalue().splitlines() if b'"kind":"message"' in x]
+        assert [d.get("body", d.get("body_text")) for d in details] == [
+            m.get("body", m.get("body_text")) for m in msgs
+        ]
+        assert not any("body" in orjson.loads(e["detail"]) for e in store.log() if e["kind"] == "message")
+    finally:
+        store.close()  # now, not after the last example: open PostgreSQL pools exhaust the server
