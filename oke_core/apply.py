@@ -355,9 +355,9 @@ class ResultApplier:
     def _transition(
         self, rec: ResultRecord, target: str, at: str, mid: str | None, rule: str, detail: str | None = None
     ) -> bool:
-        target = str(
-            target
-        )  # plain text: rows go to the writer process by marshal, which has no form for a Status
+        # plain text: rows are pickled for the writer process, which imports nothing of oke_core (a
+        # Status member would go as a reference to its class)
+        target = str(target)
         before = rec.status
         if target not in ALLOWED.get(before, _NOTHING):
             self.log.append(

@@ -51,7 +51,7 @@ class WriteFailed(RuntimeError):
 
 
 class BackgroundWriter:
-    """The parent's side: send batches, learn later (at most ``depth`` batches on) whether each was stored.
+    """The parent's side: send batches, learn later (at most ``DEPTH`` batches on) whether each was stored.
 
     Batches are numbered from 1 in the order sent; the process stores them in that order, each in
     its own transaction, and stops storing at the first one that fails (so what is stored is
@@ -204,4 +204,8 @@ def serve(fd: int, database: str) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), sys.argv[2])
+    try:
+        serve(int(sys.argv[1]), sys.argv[2])
+    except Exception as exc:  # noqa: BLE001 - one line for the user; the parent reports the stop
+        print(f"oke background writer: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(1)
