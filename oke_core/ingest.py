@@ -47,6 +47,7 @@ from oke_core.quarantine import (
 )
 from oke_core.store import Store, models
 from oke_core.store.batch import Recorder, Target, insert_many, select_in
+from oke_core.store.lookup import RegisterLookup
 from oke_core.store.pending import PendingWrites, write_keyed, write_meta
 from oke_core.store.writer import BackgroundWriter
 
@@ -176,6 +177,8 @@ class Ingestor(ResultApplier):
         self.inbox_batch = inbox_batch
         self.background_after = background_after
         self._writer: BackgroundWriter | None = None
+        self._lookup: RegisterLookup | None = None  # with the writer: register lookups on a thread
+        self._lookup_floor: int | None = None  # batches surely stored when the running lookup began
         self._bulk_handled: int | None = None  # messages handled in the open ``bulk()`` scope
         self.cal = planning.calendar()
         self.counts = IngestCounts()  # lifetime of this Ingestor
@@ -322,8 +325,11 @@ class Ingestor(ResultApplier):
         with _young_gc_relaxed(), self.bulk():
             for chunk in _chunks(envelopes, self.batch_size):
                 self._bulk_step(len(chunk))
-                self.flush(checkpoint=False)
-                self.prefetch(env.get("message_id") for env in chunk)
+                if self._lookup is not None:
+                    self._flush_and_look_up(chunk)
+                else:
+                    self.flush(checkpoint=False)
+                    self.prefetch(env.get("message_id") for env in chunk)
                 last = self._last_stamp
                 for env in chunk:
                     stamp = env.get("received_at") or env.get("sent_at")
@@ -872,16 +878,16 @@ class Ingestor(ResultApplier):
         if self._writer is not None and not checkpoint and extra is None:
             # the same statements, run by the writer process while the next batch is processed
             writer = self._writer
-            if inbox and self._inflight_ids:  # the register group before must be stored first
-                writer.wait(self._inflight_job)
-                self._inflight_ids = {}
             recorder = Recorder(self.store.engine.dialect)
             write(recorder)
             batch = writer.submit(recorder.statements)
+            self._forget_stored_ids(writer)
             if inbox:  # its ids are answered from memory until the process has stored them
-                self._inflight_ids, self._inflight_job = self._pending_ids, batch
-            elif self._inflight_ids and writer.stored >= self._inflight_job:
-                self._inflight_ids = {}
+                if self._inflight_ids:  # the group before is not yet known to be stored: keep both
+                    self._inflight_ids = self._inflight_ids | self._pending_ids
+                else:
+                    self._inflight_ids = self._pending_ids
+                self._inflight_job = batch
         else:
             self._await_writes()
             with self.store.engine.begin() as conn:
@@ -914,9 +920,14 @@ class Ingestor(ResultApplier):
         finally:
             self._bulk_handled = None
             writer, self._writer = self._writer, None
-            if writer is not None:
-                writer.close()
-                self._inflight_ids = {}
+            lookup, self._lookup = self._lookup, None
+            try:
+                if writer is not None:
+                    writer.close()
+                    self._inflight_ids = {}
+            finally:
+                if lookup is not None:
+                    lookup.close()
 
     def _bulk_step(self, messages: int) -> None:
         """Count a batch into the open bulk scope, which gets its writer process once it is large."""
@@ -935,6 +946,32 @@ class Ingestor(ResultApplier):
         if not database or database == ":memory:" or self.store.engine.url.query.get("uri"):
             return
         self._writer = BackgroundWriter(database)
+        self._lookup = RegisterLookup(database)
+
+    def _flush_and_look_up(self, chunk: list[dict[str, Any]]) -> None:
+        """``flush(checkpoint=False)`` and ``prefetch`` of the chunk's ids, at the same time: the
+        lookup runs on a thread (``store.lookup``) while the flush pickles the previous batch."""
+        lookup = self._lookup
+        assert lookup is not None and self._writer is not None
+        wanted = sorted({mid for env in chunk if (mid := env.get("message_id")).__class__ is str})
+        self._lookup_floor = self._writer.stored  # the lookup sees at least these batches
+        lookup.start(wanted)
+        try:
+            self.flush(checkpoint=False)
+        finally:
+            rows = lookup.result()
+            self._lookup_floor = None
+        found = self._prefetched
+        for mid, digest, outcome, reason in rows:
+            found[mid] = (digest, outcome, reason)
+        self._looked_up.update(wanted)
+
+    def _forget_stored_ids(self, writer: BackgroundWriter) -> None:
+        """Drop the in-flight register ids once their batch is stored, and no lookup that began
+        before it was stored is still to be used (that lookup may have missed them)."""
+        stored = writer.stored if self._lookup_floor is None else self._lookup_floor
+        if self._inflight_ids and stored >= self._inflight_job:
+            self._inflight_ids = {}
 
     def _await_writes(self) -> None:
         """Until every batch sent to the writer process is committed (before this process reads
