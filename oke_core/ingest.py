@@ -322,8 +322,9 @@ class Ingestor(ResultApplier):
         tails = UTC_TAILS
         days = self._day_cache
         handle = self._handle
+        chunks = _chunks(envelopes, self.batch_size)
         with _young_gc_relaxed(), self.bulk():
-            for chunk in _chunks(envelopes, self.batch_size):
+            while (chunk := self._next_chunk(chunks)) is not None:
                 self._bulk_step(len(chunk))
                 if self._lookup is not None:
                     self._flush_and_look_up(chunk)
@@ -353,6 +354,15 @@ class Ingestor(ResultApplier):
             self.flush(checkpoint=checkpoint)
         self.counts.add(counts)
         return counts
+
+    def _next_chunk(self, chunks: Iterator[list[dict[str, Any]]]) -> list[dict[str, Any]] | None:
+        """The next batch, None at the end. If reading it fails (a bad line further on, Ctrl-C),
+        the batches handled so far are written first, as they would be had the input ended there."""
+        try:
+            return next(chunks, None)
+        except BaseException:
+            self.flush(checkpoint=False)
+            raise
 
     @staticmethod
     def _stamp(envelope: dict[str, Any], received_at: datetime | str | None) -> str:

@@ -117,31 +117,37 @@ def merged(messages: Path | None, events: Path | None) -> Iterator[tuple[int, da
 def feed(
     ing: Ingestor, messages: Path | None, events: Path | None, until: date | None = None
 ) -> IngestCounts:
-    """Stream messages (batched through ``receive_many``) and events into ``ing``; returns the counts."""
+    """Stream messages (batched through ``receive_many``) and events into ``ing``; returns the counts.
+
+    The messages between two events go to one ``receive_many`` call, so that call can look a
+    batch's message ids up while it hands the batch before to the writer process (``Ingestor.bulk``).
+    """
     counts = IngestCounts()
-    batch: list[dict[str, Any]] = []
+    items = merged(messages, events)
+    stop: list[dict[str, Any] | None] = []  # what ended the last run: the next event, or None at the end
 
-    def drain() -> None:
-        if batch:
-            counts.add(ing.receive_many(batch, checkpoint=False))
-            batch.clear()
-
-    with ing.bulk():  # one scope for every batch: large inputs get the background writer
-        for kind, day, obj in merged(messages, events):
+    def run() -> Iterator[dict[str, Any]]:
+        """The messages up to the next event (or ``until``, or the end)."""
+        for kind, day, obj in items:
             if until is not None and day > until:
                 break
-            if kind == MESSAGE:
-                batch.append(obj)
-                if len(batch) >= ing.batch_size:
-                    drain()
-            else:
-                drain()
-                before = (ing.counts.events, ing.counts.event_errors, ing.counts.event_duplicates)
-                ing.apply_event(obj)
-                counts.events += ing.counts.events - before[0]
-                counts.event_errors += ing.counts.event_errors - before[1]
-                counts.event_duplicates += ing.counts.event_duplicates - before[2]
-        drain()
+            if kind != MESSAGE:
+                stop.append(obj)
+                return
+            yield obj
+        stop.append(None)
+
+    with ing.bulk():  # one scope for every batch: large inputs get the background writer
+        while True:
+            counts.add(ing.receive_many(run(), checkpoint=False))
+            event = stop.pop()
+            if event is None:
+                break
+            before = (ing.counts.events, ing.counts.event_errors, ing.counts.event_duplicates)
+            ing.apply_event(event)
+            counts.events += ing.counts.events - before[0]
+            counts.event_errors += ing.counts.event_errors - before[1]
+            counts.event_duplicates += ing.counts.event_duplicates - before[2]
     if until is not None:
         ing.advance_to(until)
     ing.flush()

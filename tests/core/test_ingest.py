@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import uuid
 from pathlib import Path
+from typing import Any
 
 import orjson
+import pytest
 from core_builders import (
     EV_V1,
     O_V1,
@@ -260,3 +262,18 @@ def test_received_equals_applied_plus_duplicates_plus_quarantined(
         assert not any("body" in orjson.loads(e["detail"]) for e in store.log() if e["kind"] == "message")
     finally:
         store.close()  # now, not after the last example: open PostgreSQL pools exhaust the server
+
+
+def test_a_failing_input_keeps_the_batches_handled_before_it(make_ingestor, store: Store) -> None:
+    """An unreadable line further on (or Ctrl-C) stops the ingest; what was handled is stored."""
+    a = assoc_id(0, O_V1)
+
+    def stream() -> Any:
+        for i in range(7):
+            yield env(f"m{i}", f"2026-09-16T1{i}:00:00Z", a, scored_body(a, raw=20 + i))
+        raise ValueError("line 8: unreadable")
+
+    ing = make_ingestor(batch_size=3)
+    with pytest.raises(ValueError, match="line 8"):
+        ing.receive_many(stream())
+    assert store.count(models.ResultVersion) == 6  # two whole batches; the third was being read
