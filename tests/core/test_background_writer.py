@@ -57,6 +57,16 @@ class SlowWriter(CountingWriter):
         super()._answer()
 
 
+class DyingWriter(BackgroundWriter):
+    """Its process is killed before the first batch reaches it."""
+
+    def submit(self, statements: Any) -> int:
+        if self._proc.poll() is None:
+            os.kill(self._proc.pid, signal.SIGKILL)
+            self._proc.wait()
+        return super().submit(statements)
+
+
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[Callable[[str], Store]]:
     """Stores on SQLite files only: the writer process is for SQLite (PostgreSQL writes in place)."""
@@ -213,13 +223,6 @@ def test_a_batch_the_writer_cannot_store_is_an_error_and_is_not_half_stored(
 def test_a_writer_process_that_dies_is_an_error_not_a_hang(
     sqlite_store, planning, contract, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    class DyingWriter(BackgroundWriter):
-        def submit(self, statements: Any) -> int:
-            if self._proc.poll() is None:
-                os.kill(self._proc.pid, signal.SIGKILL)
-                self._proc.wait()
-            return super().submit(statements)
-
     monkeypatch.setattr(ingest_module, "BackgroundWriter", DyingWriter)
     store = sqlite_store("dies")
     ing = _ingestor(store, planning, contract, batch_size=2, background_after=0)
@@ -271,13 +274,6 @@ def test_oke_ingest_reports_a_failed_store_write_and_a_second_run_carries_on(
         return runner.invoke(
             app, ["ingest", str(messages), "--planning", str(planning_dir), "--db", str(db), "--json"]
         )
-
-    class DyingWriter(BackgroundWriter):
-        def submit(self, statements: Any) -> int:
-            if self._proc.poll() is None:
-                os.kill(self._proc.pid, signal.SIGKILL)
-                self._proc.wait()
-            return super().submit(statements)
 
     with monkeypatch.context() as patch:
         patch.setattr(ingest_module, "BackgroundWriter", DyingWriter)
