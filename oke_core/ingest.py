@@ -898,13 +898,11 @@ class Ingestor(ResultApplier):
                 else:
                     self._inflight_ids = self._pending_ids
                 self._inflight_job = batch
-        else:
-            self._await_writes()
+        else:  # in this process (anything the writer process held is stored: see the top)
             with self.store.engine.begin() as conn:
                 write(conn)
                 if extra is not None:
                     extra(conn)
-            self._inflight_ids = {}
         if checkpoint:
             self._persisted.update(r.association_id for r in new_results)
             self._dirty.clear()
