@@ -30,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from oke_core.ingest import INBOX_BATCH  # noqa: E402
+from oke_core.store.writer import SQLITE_PRAGMAS  # noqa: E402  (as every store connection)
 
 # the order Ingestor.flush writes (store/pending.py), then the small tables
 ORDER = (
@@ -42,12 +43,6 @@ ORDER = (
     "message_body",
     "cut_score",
     "case_file",
-)
-PRAGMAS = (  # as oke_core/store/engine.py sets them
-    "PRAGMA journal_mode=WAL",
-    "PRAGMA synchronous=NORMAL",
-    "PRAGMA foreign_keys=ON",
-    "PRAGMA cache_size=-65536",
 )
 
 
@@ -72,7 +67,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="oke-floor-") as tmp:
         dst_path = Path(tmp) / "floor.sqlite"
         dst = sqlite3.connect(dst_path, isolation_level=None)
-        for pragma in PRAGMAS:
+        for pragma in SQLITE_PRAGMAS:
             dst.execute(pragma)
         schema = src.execute(
             "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type = 'index', rowid"

@@ -156,6 +156,34 @@ def test_resent_messages_are_recognised_while_their_register_rows_are_on_their_w
     assert stores[1].dump() == stores[0].dump()
 
 
+def test_a_store_made_with_smaller_pages_keeps_them_and_takes_the_same_ingest(
+    sqlite_store, planning, contract, counting, tmp_path: Path
+) -> None:
+    """New stores get 16 KiB pages; one made by an earlier version (4 KiB, the SQLite default)
+    keeps its pages and stores the same rows, through the writer process too."""
+    old_file = tmp_path / "old.sqlite"
+    with sqlite3.connect(old_file) as db:
+        db.execute("PRAGMA page_size=4096")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE made_by_an_earlier_version (x)")
+    old = Store.open(f"sqlite:///{old_file}")
+    new = sqlite_store("new")
+    msgs = message_stream([("scored", s % 4, O_V1, 20 + s, s % 5) for s in range(40)])
+    for store in (old, new):
+        counts = _ingestor(store, planning, contract, batch_size=4, background_after=0).receive_many(msgs)
+        assert counts.applied == len(msgs)
+    assert len(counting.started) == 2
+    try:
+        assert old.dump() == new.dump()
+        page_sizes = []
+        for path in (old_file, Path(str(new.engine.url.database))):
+            with sqlite3.connect(path) as db:
+                page_sizes.append(db.execute("PRAGMA page_size").fetchone()[0])
+        assert page_sizes == [4096, 16384]
+    finally:
+        old.close()
+
+
 def test_a_bulk_scope_spans_calls_and_survives_events(
     sqlite_store, planning, contract, counting, tmp_path: Path
 ) -> None:
