@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -162,7 +163,7 @@ def test_a_store_made_with_smaller_pages_keeps_them_and_takes_the_same_ingest(
     """New stores get 16 KiB pages; one made by an earlier version (4 KiB, the SQLite default)
     keeps its pages and stores the same rows, through the writer process too."""
     old_file = tmp_path / "old.sqlite"
-    with sqlite3.connect(old_file) as db:
+    with closing(sqlite3.connect(old_file)) as db:
         db.execute("PRAGMA page_size=4096")
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("CREATE TABLE made_by_an_earlier_version (x)")
@@ -177,7 +178,7 @@ def test_a_store_made_with_smaller_pages_keeps_them_and_takes_the_same_ingest(
         assert old.dump() == new.dump()
         page_sizes = []
         for path in (old_file, Path(str(new.engine.url.database))):
-            with sqlite3.connect(path) as db:
+            with closing(sqlite3.connect(path)) as db:
                 page_sizes.append(db.execute("PRAGMA page_size").fetchone()[0])
         assert page_sizes == [4096, 16384]
     finally:

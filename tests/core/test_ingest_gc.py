@@ -71,9 +71,9 @@ def test_bulk_ingest_leaves_nothing_for_the_collector(
         found = gc.collect()
     finally:
         gc.set_debug(0)
+        store.close()  # at once: 12 examples' connection pools would outlive them otherwise
     assert counts.received == len(msgs)
     assert found == 0, f"bulk ingest left {found} objects in reference cycles: {_describe(gc.garbage)}"
-    store.close()
 
 
 def test_the_collector_is_back_after_a_bulk_ingest(make_ingestor: Callable[..., Ingestor]) -> None:
