@@ -288,9 +288,13 @@ def load_planning(directory: str | Path) -> Planning:
 
     for _p, _n, obj in rows("programmes.jsonl", required=False):
         plan.programmes.append(obj)
+    numbers: set[str] = set()  # a student's number finds their portal page and letters: one student each
     for path, lineno, obj in rows("students.jsonl"):
         if obj["student_id"] in plan.students:
             raise _duplicate_id(path, lineno, "/student_id", "student_id", obj["student_id"])
+        if obj["student_number"] in numbers:
+            raise _duplicate_id(path, lineno, "/student_number", "student_number", obj["student_number"])
+        numbers.add(obj["student_number"])
         plan.students[obj["student_id"]] = obj
     for path, lineno, obj in rows("assessors.jsonl", required=False):
         if obj["assessor_id"] in plan.assessors:

@@ -87,6 +87,18 @@ def test_planning_id_given_twice_names_both_lines(tmp_path: Path, name: str, key
     assert str(err).startswith(f"{root / name}:{len(rows) + 1}: /{key}: ")
 
 
+def test_two_students_with_one_student_number_are_refused(tmp_path: Path) -> None:
+    """The number is how the portal and the letters find a student: shared, one student's page
+    would show the other's results."""
+    root = World().write(tmp_path / "p")
+    rows = read_rows(root / "students.jsonl")
+    other = dict(rows[1], student_number=rows[0]["student_number"])
+    write_rows(root / "students.jsonl", [rows[0], other, *rows[2:]])
+    err = planning_error(root)
+    assert where(err) == ("students.jsonl", 2, "/student_number", "duplicate-id")
+    assert f"student_number {rows[0]['student_number']} is already on line 1" in err.message
+
+
 def test_exam_version_id_given_twice_within_and_across_components(tmp_path: Path) -> None:
     root = World().write(tmp_path / "p")
 
