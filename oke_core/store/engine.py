@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
-from datetime import date
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -12,7 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from oke_core.store.writer import SQLITE_PRAGMAS
+from oke_core.store.writer import SQLITE_PRAGMAS, register_adapters
 
 DEFAULT_SQLITE = "krs.sqlite"
 #: What a store URL may look like, for error messages.
@@ -20,8 +18,8 @@ URL_HELP = "give a SQLite file path, sqlite:///PATH or postgresql+psycopg://USER
 #: Seconds to wait for a PostgreSQL server before giving up (libpq waits for the OS otherwise).
 PG_CONNECT_TIMEOUT = 10
 
-# Batched writes bypass SQLAlchemy types: store dates the way its SQLite Date type does (ISO text).
-sqlite3.register_adapter(date, date.isoformat)
+# Batched writes bypass SQLAlchemy types: dates as ISO text, NULLs bound cheaply (see there).
+register_adapters()
 
 
 def normalise_url(url: str | Path | None) -> str:

@@ -185,6 +185,35 @@ def test_a_store_made_with_smaller_pages_keeps_them_and_takes_the_same_ingest(
         old.close()
 
 
+def test_absent_values_are_stored_as_sql_null_in_both_processes(
+    sqlite_store, planning, contract, counting
+) -> None:
+    """``None`` is bound through a registered adapter (store/writer.py, for speed): it must still
+    arrive as NULL, not as text, whether this process writes or the writer process does."""
+    msgs = message_stream([("scored", s % 4, O_V1, 20 + s, s % 5) for s in range(12)])
+    queries = {
+        "log": "SELECT count(*), sum(typeof(before) = 'null') FROM oke_log WHERE kind = 'message'",
+        "register": "SELECT count(*), sum(typeof(reason) = 'null') FROM inbox",
+        "result": "SELECT count(*), sum(typeof(definitive_on) = 'null') FROM result",
+        "text 'None'": "SELECT count(*), count(*) FROM oke_log WHERE 'None' IN (rule, before, reason) "
+        "OR '' IN (rule, before, reason)",
+    }
+    found = []
+    for background in (None, 0):
+        store = sqlite_store(f"nulls{background}")
+        ing = _ingestor(store, planning, contract, batch_size=4, background_after=background)
+        assert ing.receive_many(msgs).applied == len(msgs)
+        with closing(sqlite3.connect(str(store.engine.url.database))) as db:
+            found.append({k: db.execute(q).fetchone() for k, q in queries.items()})
+    assert len(counting.started) == 1  # the second run went through the writer process
+    for seen in found:
+        assert seen["log"][0] == len(msgs) and seen["log"][1] == len(msgs)
+        assert seen["register"] == (len(msgs), len(msgs))
+        assert seen["result"][0] == 4 and seen["result"][1] == 4
+        assert seen["text 'None'"] == (0, 0)
+    assert found[0] == found[1]
+
+
 def test_a_bulk_scope_spans_calls_and_survives_events(
     sqlite_store, planning, contract, counting, tmp_path: Path
 ) -> None:
