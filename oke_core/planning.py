@@ -163,6 +163,7 @@ class Planning:
     offerings: dict[str, Offering] = field(default_factory=dict)
     associations: dict[str, Association] = field(default_factory=dict)
     digest: str = ""
+    source: str = field(default="", compare=False)  # the folder it was loaded from, for messages
 
     @property
     def closure_days(self) -> list[date]:
@@ -396,4 +397,5 @@ def load_planning(directory: str | Path) -> Planning:
                 f"association {original} is not in associations.jsonl",
             )
     plan.digest = digest.hexdigest()
+    plan.source = str(root)
     return plan

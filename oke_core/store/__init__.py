@@ -61,6 +61,60 @@ def delivered_fields(body_text: str) -> dict[str, Any]:
     return out
 
 
+#: The planning file each store table is loaded from (``load_planning``), for error messages.
+_PLANNING_FILES = {
+    "institution": "institution.json",
+    "student": "students.jsonl",
+    "assessor": "assessors.jsonl",
+    "exam_component": "components.jsonl",
+    "exam_version": "components.jsonl",
+    "exam_session": "offerings.jsonl",
+    "participation": "associations.jsonl",
+}
+
+
+class PlanningChanged(DataError):
+    """A planning row differs from the one the store was loaded with (rule ``planning-changed``)."""
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as stored: dates and their ISO text, booleans and 0/1, JSON text and its value."""
+    if a == b:
+        return True
+    norm = [x.isoformat() if hasattr(x, "isoformat") else x for x in (a, b)]
+    return norm[0] == norm[1] or str(norm[0]) == str(norm[1])
+
+
+def _unchanged(planning: Any, table: str, key: str, row: dict[str, Any], old: Any) -> None:
+    for i, (column, value) in enumerate(row.items()):
+        if not _same(old[i], value):
+            name = _PLANNING_FILES.get(table, f"{table} rows")
+            folder = getattr(planning, "source", "")
+            path = Path(folder) / name if folder else Path(name)
+            raise PlanningChanged(
+                path,
+                _line_of(path, str(row[key])),
+                f"/{column}",
+                "planning-changed",
+                f"{key} {row[key]}: {column} is {old[i]!r} in the store but {value!r} in this planning; "
+                "a store keeps the planning its results were built on "
+                "(use a new store, or a planning that only adds rows)",
+            )
+
+
+def _line_of(path: Path, ident: str) -> int | None:
+    """The first line of a planning file that names ``ident`` (None when the file is not at hand)."""
+    needle = orjson.dumps(ident)
+    try:
+        with open(path, "rb") as fh:
+            for lineno, raw in enumerate(fh, 1):
+                if needle in raw:
+                    return lineno
+    except OSError:
+        return None
+    return None
+
+
 class Store:
     """A handle on one KRS database. Reads are plain dict rows; writes come from the Ingestor."""
 
@@ -148,7 +202,13 @@ class Store:
 
     # -- planning ---------------------------------------------------------------------------
     def load_planning(self, planning: Any) -> int:
-        """Insert the planning rows that are not in the store yet (idempotent); returns rows added."""
+        """Insert the planning rows that are not in the store yet (idempotent); returns rows added.
+
+        A row the store already has must be unchanged: the results in the store were built on it
+        (deadlines from its dates, grades from its components), and a log replay redoes them with
+        the planning it is given. A changed row is refused (``PlanningChanged``) before anything
+        is written; adding rows (a later, larger planning) is fine.
+        """
         inst = planning.institution
         tables: list[tuple[Table, str, list[dict[str, Any]]]] = [
             (
@@ -263,8 +323,15 @@ class Store:
         ]
         added = 0
         with self.engine.begin() as conn:
+            stored = {}
             for table, key, rows in tables:
-                have = {r[0] for r in conn.execute(select(table.c[key]))}
+                cols = [table.c[c] for c in rows[0]] if rows else [table.c[key]]
+                stored[table.name] = have = {r[0]: r for r in conn.execute(select(*cols))}
+                for row in rows:
+                    if (old := have.get(row[key])) is not None:
+                        _unchanged(planning, table.name, key, row, old)
+            for table, key, rows in tables:
+                have = stored[table.name]
                 new = [r for r in rows if r[key] not in have]
                 for start in range(0, len(new), 5000):
                     conn.execute(insert(table), new[start : start + 5000])
