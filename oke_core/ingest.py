@@ -496,7 +496,7 @@ class Ingestor(ResultApplier):
         flow = get("flow")
         try:
             if bad is not None:
-                raise Quarantined("invalid", [bad])
+                raise Quarantined("json-syntax" if bad.code == "json-syntax" else "invalid", [bad])
             assoc = self.planning.associations.get(target) if kind == "associations" and target else None
             ctx = self._context(assoc) if assoc else None
             if is_json:

@@ -113,6 +113,19 @@ def envelope_problem(env: dict[str, Any], *, stamps: bool = True) -> Problem | N
         and "body_text" not in env
     ):
         return None
+    not_utf8 = get("not_utf8")
+    if isinstance(not_utf8, dict):  # a .jsonl line that is not UTF-8 text (replay.wrapped_line)
+        byte = not_utf8.get("byte")
+        return Problem(
+            pointer="",
+            code="json-syntax",
+            message=f"the line is not UTF-8 text ({not_utf8.get('reason')} at byte {byte}); it is kept "
+            "with each byte that is not UTF-8 written as \\xNN",
+            explanation="A message file must be UTF-8 (a file saved as Windows-1252 or Latin-1 is not): "
+            "save it as UTF-8 and send it again.",
+            line=1,
+            column=byte if isinstance(byte, int) else 1,
+        )
     if mid.__class__ is not str or not mid:
         return _envelope("/message_id", f"message_id {mid!r} is not a non-empty string")
     if method not in _METHODS and not (method.__class__ is str and method.upper() in _METHODS):

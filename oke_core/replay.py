@@ -31,14 +31,20 @@ _EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
 def wrapped_line(line: bytes, message_id: str, sent_at: str) -> dict[str, Any]:
     """A ``.jsonl`` line that is not a JSON object, kept whole as the body text of a complete
-    envelope, so that ingest quarantines it as json-syntax instead of it being lost."""
-    return {
-        "message_id": message_id,
-        "sent_at": sent_at,
-        "method": "PATCH",
-        "path": "",
-        "body_text": line.decode("utf-8", "replace").rstrip("\r\n"),
-    }
+    envelope, so that ingest quarantines it as json-syntax instead of it being lost.
+
+    A line that is not UTF-8 (a file saved as Windows-1252, say) is kept with each byte that is
+    not UTF-8 written as ``\\xNN``, not replaced by U+FFFD, so the quarantine holds what was
+    sent; ``not_utf8`` says where the first such byte is (``envelope_problem`` reports it).
+    """
+    envelope: dict[str, Any] = {"message_id": message_id, "sent_at": sent_at, "method": "PATCH", "path": ""}
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        text = line.decode("utf-8", "backslashreplace")
+        envelope["not_utf8"] = {"byte": exc.start + 1, "reason": exc.reason}
+    envelope["body_text"] = text.rstrip("\r\n")
+    return envelope
 
 
 def message_lines(path: Path, sent_at: str) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -24,7 +24,7 @@ from oke_core.ingest import Ingestor
 from oke_core.okelog import replay_log
 from oke_core.policy import load_policy
 from oke_core.replay import ingest_files
-from oke_core.store import models
+from oke_core.store import Store, models
 
 A, B = assoc_id(0, O_V1), assoc_id(1, O_V1)
 
@@ -195,6 +195,40 @@ def test_a_byte_order_mark_on_the_first_line_is_not_a_broken_message(
     path.write_bytes(b"\xef\xbb\xbf" + b"\n".join(lines) + b"\n")
     counts = ingest_files(path, planning_dir, db=tmp_path / "krs.sqlite", policy="eduarte")[0]
     assert (counts.received, counts.applied) == (2, 2)
+
+
+def test_a_line_that_is_not_utf8_is_quarantined_as_sent_and_replays_the_same(
+    tmp_path: Path, planning_dir: Path, planning, contract
+) -> None:
+    """A vendor file saved as Windows-1252: the line is quarantined json-syntax, naming the first
+    bad byte, with its bytes kept (as \\xNN, not U+FFFD); the rest of the file is applied."""
+    first, last = _good()
+    body = scored_body(assoc_id(1, O_V1), raw=40)
+    body["result"]["consumers"][0]["irregularities"] = "Beoordeeld door Bénédicte"
+    latin = orjson.dumps(env("cp1252-line", "2026-09-15T12:00:00Z", assoc_id(1, O_V1), body))
+    latin = latin.decode().encode("cp1252")
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"\n".join([orjson.dumps(first), latin, orjson.dumps(last)]) + b"\n")
+    db = tmp_path / "krs.sqlite"
+    counts = ingest_files(path, planning_dir, db=db, policy="eduarte")[0]
+    assert (counts.received, counts.applied, counts.quarantined) == (3, 2, {"json-syntax": 1})
+    store = Store.open(f"sqlite:///{db}")
+    rebuilt = Store.open(f"sqlite:///{tmp_path / 'rebuilt.sqlite'}")
+    try:
+        [item] = store.rows(models.QuarantineItem)
+        assert item["reason"] == "json-syntax" and item["message_id"] == "mixed.jsonl:2"
+        assert item["body_text"] == latin.decode("utf-8", "backslashreplace")
+        assert "\\xe9" in item["body_text"] and "\ufffd" not in item["body_text"]
+        [problem] = orjson.loads(item["problems"])
+        assert problem["code"] == "json-syntax" and "not UTF-8" in problem["message"]
+        assert f"at byte {latin.index(0xE9) + 1}" in problem["message"]
+        replay_log(iter(list(store.log(bodies=True))), rebuilt, planning, load_policy("eduarte"), contract)
+        original, copied = store.dump(), rebuilt.dump()
+        for table in original:
+            assert copied[table] == original[table], table
+    finally:
+        store.close()
+        rebuilt.close()
 
 
 def test_ingest_cli_refuses_a_missing_events_file(tmp_path: Path, planning_dir: Path) -> None:
