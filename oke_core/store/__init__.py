@@ -78,7 +78,7 @@ class PlanningChanged(DataError):
 
 
 def _same(a: Any, b: Any) -> bool:
-    """Equal as stored: dates and their ISO text, booleans and 0/1, JSON text and its value."""
+    """Equal as stored: a date and its ISO text, a number and its text (backends convert some)."""
     if a == b:
         return True
     norm = [x.isoformat() if hasattr(x, "isoformat") else x for x in (a, b)]
