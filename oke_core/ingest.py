@@ -355,7 +355,8 @@ class Ingestor(ResultApplier):
                         self.advance_to(day)
                     handle(env, stamp, day, counts)
                 self._last_stamp = last
-            self.flush(checkpoint=checkpoint)
+            if checkpoint or counts.received:  # else nothing of this call's to write (events: next flush)
+                self.flush(checkpoint=checkpoint)
         self.counts.add(counts)
         return counts
 
@@ -392,9 +393,13 @@ class Ingestor(ResultApplier):
         wanted = sorted({i for i in ids if isinstance(i, str)} - self._looked_up)
         if not wanted:
             return
-        found = self._prefetched
         with self.store.engine.connect() as conn:
             rows = select_in(conn, models.InboxEntry.__table__, _INBOX_SEEN, "message_id", wanted)
+        self._looked_up_as(wanted, rows)
+
+    def _looked_up_as(self, wanted: list[str], rows: Iterable[Any]) -> None:
+        """Remember a lookup's answer (the register rows found among ``wanted``) until the next flush."""
+        found = self._prefetched
         for mid, digest, outcome, reason in rows:
             found[mid] = (digest, outcome, reason)
         self._looked_up.update(wanted)
@@ -973,10 +978,7 @@ class Ingestor(ResultApplier):
         finally:
             rows = lookup.result()
             self._lookup_floor = None
-        found = self._prefetched
-        for mid, digest, outcome, reason in rows:
-            found[mid] = (digest, outcome, reason)
-        self._looked_up.update(wanted)
+        self._looked_up_as(wanted, rows)
 
     def _forget_stored_ids(self, writer: BackgroundWriter) -> None:
         """Drop the in-flight register ids once their batch is stored, and no lookup that began

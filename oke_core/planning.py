@@ -205,21 +205,35 @@ def _ids(obj: dict[str, Any], key: str) -> Iterator[tuple[str, Any]]:
         yield f"/{key}", obj.get(key)
 
 
+def first_line_of(path: Path, key: str, value: str) -> tuple[int, str] | None:
+    """(line, pointer) of the first row of a planning file that gives ``key`` = ``value``.
+
+    For error messages only (the file is read again): a good planning keeps no line numbers in
+    memory. None when the file is not at hand or not one JSON object per line.
+    """
+    try:
+        with path.open("rb") as fh:
+            for lineno, raw in enumerate(fh, 1):
+                if not raw.strip():
+                    continue
+                hit = next((p for p, v in _ids(orjson.loads(raw), key) if v == value), None)
+                if hit is not None:
+                    return lineno, hit
+    except (OSError, orjson.JSONDecodeError, AttributeError):
+        return None
+    return None
+
+
 def _duplicate_id(path: Path, line: int, pointer: str, key: str, value: str) -> DataError:
     """An id given twice (a later row would silently win); names the line it was first given on.
 
     Only called on the error path: the file is read again to find the first occurrence, so a
     good planning keeps no line numbers in memory.
     """
+    found = first_line_of(path, key, value)
     first = "an earlier line"
-    with path.open("rb") as fh:
-        for lineno, raw in enumerate(fh, 1):
-            if not raw.strip():
-                continue
-            hit = next((p for p, v in _ids(orjson.loads(raw), key) if v == value), None)
-            if hit is not None:
-                first = f"line {lineno}" + (f" ({hit})" if hit != pointer else "")
-                break
+    if found is not None:
+        first = f"line {found[0]}" + (f" ({found[1]})" if found[1] != pointer else "")
     return DataError(
         path,
         line,

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, Table, func, insert, inspect, select, text
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from oke_core.dataerrors import DataError
+from oke_core.planning import first_line_of
 from oke_core.quarantine import nl_consumer
 from oke_core.store import models
 from oke_core.store.engine import (
@@ -85,34 +86,29 @@ def _same(a: Any, b: Any) -> bool:
     return norm[0] == norm[1] or str(norm[0]) == str(norm[1])
 
 
+#: Store columns named otherwise in the planning files (``sitting_date`` is the day of ``start``).
+_FILE_FIELDS = {"cut_score_required": "cut_score", "sitting_date": "start"}
+
+
 def _unchanged(planning: Any, table: str, key: str, row: dict[str, Any], old: Any) -> None:
     for i, (column, value) in enumerate(row.items()):
         if not _same(old[i], value):
             name = _PLANNING_FILES.get(table, f"{table} rows")
             folder = getattr(planning, "source", "")
             path = Path(folder) / name if folder else Path(name)
+            found = first_line_of(path, key, str(row[key]))
+            field = _FILE_FIELDS.get(column, column)
+            # the changed field beside the id it was found by (an exam version sits in /versions/N)
+            pointer = found[1].rsplit("/", 1)[0] + f"/{field}" if found else f"/{field}"
             raise PlanningChanged(
                 path,
-                _line_of(path, str(row[key])),
-                f"/{column}",
+                found[0] if found else None,
+                pointer,
                 "planning-changed",
                 f"{key} {row[key]}: {column} is {old[i]!r} in the store but {value!r} in this planning; "
                 "a store keeps the planning its results were built on "
                 "(use a new store, or a planning that only adds rows)",
             )
-
-
-def _line_of(path: Path, ident: str) -> int | None:
-    """The first line of a planning file that names ``ident`` (None when the file is not at hand)."""
-    needle = orjson.dumps(ident)
-    try:
-        with open(path, "rb") as fh:
-            for lineno, raw in enumerate(fh, 1):
-                if needle in raw:
-                    return lineno
-    except OSError:
-        return None
-    return None
 
 
 class Store:

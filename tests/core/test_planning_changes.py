@@ -54,7 +54,9 @@ def _messages() -> list[dict[str, Any]]:
     return message_stream([("scored", s, O_V1, 30 + s, 0) for s in range(4)])
 
 
-@pytest.mark.parametrize("case", ["student renamed", "institution closed one more day", "offering moved"])
+@pytest.mark.parametrize(
+    "case", ["student renamed", "institution closed one more day", "offering moved", "exam version rescored"]
+)
 def test_a_changed_planning_row_is_refused_and_nothing_is_written(
     store_factory: Callable[[str], Store], tmp_path: Path, contract: Any, case: str
 ) -> None:
@@ -71,6 +73,12 @@ def test_a_changed_planning_row_is_refused_and_nothing_is_written(
             "students.jsonl",
         )
         ident = STUDENTS[2]
+    elif case == "exam version rescored":  # sits in a component's versions list
+        rows = _rows(root / "components.jsonl")
+        rows[1]["versions"][0]["max_raw_score"] += 10
+        _write(root / "components.jsonl", rows)
+        line, pointer, name = 2, "/versions/0/max_raw_score", "components.jsonl"
+        ident = rows[1]["versions"][0]["exam_version_id"]
     elif case == "institution closed one more day":
         line, pointer, name = _change_institution(root), "/closure_days", "institution.json"
         ident = None
