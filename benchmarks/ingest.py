@@ -21,6 +21,7 @@ import os
 import platform
 import random
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -192,7 +193,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--associations", type=int, default=50_000)
     parser.add_argument("--batch", type=int, default=5000)
-    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="kept afterwards (default: a temporary folder, removed)"
+    )
     parser.add_argument(
         "--message-ids",
         choices=("uuid", "sequential"),
@@ -206,7 +209,17 @@ def main() -> None:
         help="auto (default): writes move to a second process after 20,000 messages; off: all in this one",
     )
     args = parser.parse_args()
-    work = args.workdir or Path(tempfile.mkdtemp(prefix="oke-bench-"))
+    if args.workdir is not None:
+        run(args, args.workdir)
+        return
+    work = Path(tempfile.mkdtemp(prefix="oke-bench-"))  # about 1.7 GB at a million: removed at the end
+    try:
+        run(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, work: Path) -> None:
     work.mkdir(parents=True, exist_ok=True)
     write_planning(work / "planning", args.associations)
     msgs = work / "messages.jsonl"
@@ -239,7 +252,8 @@ def main() -> None:
         f"machine: {platform.node()} {platform.machine()} {platform.processor() or ''} "
         f"cpus={os.cpu_count()} python={platform.python_version()} {platform.system()}"
     )
-    print(f"workdir: {work} (generation {gen_s:.1f} s, not timed)")
+    kept = "kept" if args.workdir is not None else "removed at the end; --workdir keeps it"
+    print(f"workdir: {work} ({kept}; generation {gen_s:.1f} s, not timed)")
     print(f"counts: {orjson.dumps(counts.as_dict(), option=orjson.OPT_SORT_KEYS).decode()}")
     print(
         f"messages: {counts.received}  associations: {args.associations}  batch: {args.batch}  "

@@ -13,6 +13,7 @@ import argparse
 import os
 import platform
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -24,10 +25,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenario", nargs="?", default="variant1-baseline")
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default: a temporary one)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder, kept (default: a temporary one, removed at the end)",
+    )
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args()
+    if args.out is not None:
+        run(args, args.out)
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="oke-bench-"))  # a rehearsal's files: removed at the end
+    try:
+        run(args, tmp / args.scenario)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
+
+def run(args: argparse.Namespace, folder: Path) -> None:
     from assets.rehearsal import run_rehearsal
     from assets.runtime import read_manifest
     from oke_core.policy import load_policy
@@ -35,7 +51,6 @@ def main() -> None:
     from oke_core.reports.invariants import evaluate_all
     from oke_core.store import Store
 
-    folder = args.out or Path(tempfile.mkdtemp(prefix="oke-bench-")) / args.scenario
     times: dict[str, float] = {}
     started: dict[str, float] = {}
 
