@@ -21,7 +21,6 @@ import os
 import platform
 import random
 import resource
-import shutil
 import sys
 import tempfile
 import time
@@ -212,11 +211,8 @@ def main() -> None:
     if args.workdir is not None:
         run(args, args.workdir)
         return
-    work = Path(tempfile.mkdtemp(prefix="oke-bench-"))  # about 1.7 GB at a million: removed at the end
-    try:
-        run(args, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="oke-bench-") as work:  # about 1.7 GB at a million messages
+        run(args, Path(work))
 
 
 def run(args: argparse.Namespace, work: Path) -> None:

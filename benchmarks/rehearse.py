@@ -13,7 +13,6 @@ import argparse
 import os
 import platform
 import resource
-import shutil
 import sys
 import tempfile
 import time
@@ -36,11 +35,8 @@ def main() -> None:
     if args.out is not None:
         run(args, args.out)
         return
-    tmp = Path(tempfile.mkdtemp(prefix="oke-bench-"))  # a rehearsal's files: removed at the end
-    try:
-        run(args, tmp / args.scenario)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="oke-bench-") as tmp:
+        run(args, Path(tmp) / args.scenario)
 
 
 def run(args: argparse.Namespace, folder: Path) -> None:
