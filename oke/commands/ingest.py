@@ -72,7 +72,12 @@ def command(
     if json_out:
         typer.echo(orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode())
         return
-    table = Table(title=f"oke ingest -> {store_url} (policy {policy_name})")
+    out = Console()
+    # a line of its own: as a table title it wrapped to the width of the two narrow columns
+    out.print(
+        f"oke ingest -> {store_url} (policy {policy_name})", markup=False, highlight=False, soft_wrap=True
+    )
+    table = Table()
     table.add_column("count")
     table.add_column("n", justify="right")
     for key in ("received", "applied", "duplicates"):
@@ -84,4 +89,4 @@ def command(
         table.add_row("events", str(data["events"]))
         table.add_row("  event errors", str(data["event_errors"]))
         table.add_row("  event duplicates", str(data["event_duplicates"]))
-    Console().print(table)
+    out.print(table)

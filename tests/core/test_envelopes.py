@@ -243,6 +243,22 @@ def test_ingest_cli_refuses_a_missing_events_file(tmp_path: Path, planning_dir: 
     assert "Traceback" not in result.output
 
 
+def test_ingest_cli_names_the_store_on_one_line_above_the_counts(tmp_path: Path, planning_dir: Path) -> None:
+    """A long store URL used to wrap inside the two narrow columns of the counts table."""
+    messages = tmp_path / "messages.jsonl"
+    messages.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in _good()))
+    folder = tmp_path / "a-rather-long-folder-name-for-the-krs-store" / "of-this-institution"
+    folder.mkdir(parents=True)
+    url = f"sqlite:///{folder}/krs.sqlite"
+    result = CliRunner().invoke(
+        app, ["ingest", str(messages), "--planning", str(planning_dir), "--db", url], terminal_width=80
+    )
+    assert result.exit_code == 0, result.output
+    assert f"oke ingest -> {url} (policy eduarte)" in result.output.splitlines()
+    received = [line.split("│") for line in result.output.splitlines() if "│ received " in line]
+    assert [cells[2].strip() for cells in received] == [str(len(_good()))]
+
+
 def test_register_rows_wait_for_a_checkpoint_and_duplicates_are_still_caught(
     store_factory, planning, contract
 ) -> None:
