@@ -25,7 +25,7 @@ from sqlalchemy import Connection, select
 from oke_core import events as event_handlers
 from oke_core.apply import ResultApplier, dumps
 from oke_core.calendar import local_date, parse_datetime
-from oke_core.contract import Contract, RuleContext, Verdict, detect_flow
+from oke_core.contract import Contract, Problem, RuleContext, Verdict, detect_flow
 from oke_core.lifecycle import RECORD_FIELDS, ResultRecord
 from oke_core.okelog import AFTER, DETAIL, REASON, RULE, OkeLog, midnight, utc_text
 from oke_core.planning import Association, Planning
@@ -103,7 +103,9 @@ class IngestCounts:
 class Outcome:
     """What happened to one message. A duplicate also says what happened to the first delivery
     (``first_status`` applied | quarantined, ``first_reason``, ``first_message_id``), so a front
-    door can answer a repeated refused message with the same refusal."""
+    door can answer a repeated refused message with the same refusal. A quarantined message
+    carries the ``problems`` its quarantine row keeps: a valid message refused by the
+    planning (wrong student, unknown association) has no errors in its verdict."""
 
     status: str  # applied | duplicate | quarantined
     reason: str | None
@@ -113,6 +115,7 @@ class Outcome:
     first_status: str | None = None
     first_reason: str | None = None
     first_message_id: str | None = None
+    problems: tuple[Problem, ...] = ()
 
 
 _INBOX_SEEN = ("message_id", "digest", "outcome", "reason")
@@ -622,7 +625,7 @@ class Ingestor(ResultApplier):
         entry[AFTER] = "quarantined"
         entry[REASON] = q.reason
         entry[DETAIL] = dumps(detail)
-        return Outcome("quarantined", q.reason, verdict, target, None)
+        return Outcome("quarantined", q.reason, verdict, target, None, problems=tuple(q.problems))
 
     def _remember(self, mid: str, digest: str, stamp: str, outcome: str, reason: str | None) -> None:
         row = (mid, digest, stamp, outcome, reason)  # one tuple for the lookup and the write

@@ -91,7 +91,8 @@ def map_outcome(outcome: Any, config: ServerConfig, kind: str, object_id: str) -
         )
     reason = getattr(outcome, "reason", None) or "invalid"
     verdict = getattr(outcome, "verdict", None)
-    items = problem_items(getattr(verdict, "errors", ()))
+    # the quarantine's problems: a refusal by the planning (wrong student) is not in the verdict
+    items = problem_items(getattr(outcome, "problems", None) or getattr(verdict, "errors", ()))
     if reason in ("unknown-association", "unknown-offering"):
         noun = "association" if kind == "association" else "offering"
         if config.accept_unknown:

@@ -248,6 +248,22 @@ def test_a_refused_message_sent_again_is_refused_again(server):
     assert server.store.count(models.QuarantineItem) == 1  # recognised as a duplicate, not stored twice
 
 
+def test_a_result_for_another_student_is_400_naming_the_person_first_time_and_again(server):
+    """The body is valid; the planning refuses it. The answer says which field and why, both times."""
+    token = server.token()
+    body = scored() | {"person": {"personId": STUDENTS[1]}}
+    first = server.patch(f"/associations/{ASSOCIATIONS[0]}", body, token=token)
+    again = server.patch(f"/associations/{ASSOCIATIONS[0]}", body, token=token)
+    assert first.status_code == again.status_code == 400
+    errors = first.json()["errors"]
+    assert [(e["pointer"], e["code"]) for e in errors] == [("/person", "wrong-student")]
+    assert STUDENTS[1] in errors[0]["message"] and ASSOCIATIONS[0] in errors[0]["message"]
+    assert "/person" in first.json()["detail"]
+    assert again.json()["errors"] == errors
+    assert server.store.count(models.QuarantineItem, reason="wrong-student") == 1
+    assert server.store.count(models.ResultVersion) == 0
+
+
 def _current_raw_score(server, association: str, token: str) -> int:
     got = server.http.get(f"/associations/{association}", headers=server.headers(token))
     assert got.status_code == 200, got.text
