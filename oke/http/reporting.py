@@ -79,7 +79,9 @@ def render_send(report: SendReport, fmt: str, out: IO[str]) -> None:
         _junit("oke send", cases, out)
         return
     console = _console(out)
-    table = Table(title=f"Responses from {report.target} ({len(report.results)} messages)")
+    # a line of its own: as a table title the URL wrapped to the width of the two narrow columns
+    console.print(Text(f"Responses from {report.target} ({len(report.results)} messages)"))
+    table = Table()
     table.add_column("status")
     table.add_column("messages", justify="right")
     for status, n in sorted(report.by_status.items()):

@@ -119,6 +119,7 @@ def test_send_text_and_junit_summaries(server, tmp_path):
     text = runner.invoke(cli, args)
     assert text.exit_code == 0, text.output
     assert "Refused or undelivered (3)" in text.output
+    assert f"Responses from {server.url} (7 messages)" in text.output.splitlines()  # not wrapped
     assert "json-syntax" in text.output
     junit = runner.invoke(cli, [*args, "--format", "junit"])
     root = ET.fromstring(junit.output.split("\n", 1)[1])
