@@ -123,6 +123,22 @@ def test_directory_is_read_recursively_in_sorted_order(tmp_path: Path) -> None:
     assert [Path(r["source"]).name for r in json.loads(proc.stdout)] == ["a.json", "z.json"]
 
 
+def test_an_export_that_came_out_empty_is_not_all_valid(tmp_path: Path) -> None:
+    """Empty or blank files and folders without messages are named; nothing at all is exit 2."""
+    (tmp_path / "export.jsonl").write_text("\n\n")
+    (tmp_path / "none").mkdir()
+    proc = oke(str(tmp_path / "export.jsonl"), str(tmp_path / "none"))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"warning: {tmp_path / 'export.jsonl'}: no messages" in proc.stderr
+    assert f"warning: {tmp_path / 'none'}: no .json or .jsonl files" in proc.stderr
+    assert "nothing validated" in proc.stderr and "Traceback" not in proc.stderr
+    (tmp_path / "none" / "ok.json").write_text(json.dumps(VALID))
+    proc = oke("--format", "json", str(tmp_path / "export.jsonl"), str(tmp_path / "none"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [r["valid"] for r in json.loads(proc.stdout)] == [True]  # stdout stays one JSON document
+    assert "export.jsonl: no messages" in proc.stderr and "none: no .json" not in proc.stderr
+
+
 def test_forced_flow(tmp_path: Path) -> None:
     (tmp_path / "m.json").write_text(json.dumps(VALID))
     rows = json.loads(oke("--format", "json", "--flow", "5", str(tmp_path / "m.json")).stdout)
