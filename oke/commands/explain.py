@@ -64,7 +64,7 @@ def _open_store(db: str | None, rehearsal: Path | None, scenario: str | None):  
     if rehearsal is not None:
         return Store.open(f"sqlite:///{(rehearsal / 'krs.sqlite').as_posix()}")
     if str(db).startswith("sqlite"):
-        return Store.open(db)
+        return Store.open(db, must_exist=True)
     from assets.resources import KrsDatabase
 
     return KrsDatabase(url=db).open(Path("."), str(scenario))

@@ -120,8 +120,18 @@ class Store:
         self.schema = schema
 
     @classmethod
-    def open(cls, url: str | Path | None = None, *, schema: str | None = None, create: bool = True) -> Store:
+    def open(
+        cls,
+        url: str | Path | None = None,
+        *,
+        schema: str | None = None,
+        create: bool = True,
+        must_exist: bool = False,
+    ) -> Store:
         """``None`` -> ``krs.sqlite`` in cwd; ``sqlite:///path``; ``postgresql+psycopg://...``.
+
+        ``must_exist`` (commands that only read, such as reports) refuses a SQLite file that is not
+        there instead of creating an empty store: a mistyped path must not report "nothing".
 
         ``schema`` (PostgreSQL only) puts the tables in their own schema, created if needed.
         A store that cannot be opened (no such folder, not a SQLite file, unknown backend, driver
@@ -137,7 +147,7 @@ class Store:
         shown = redact_url(full if url is None else str(url))
         engine: Engine | None = None
         try:
-            problem = sqlite_file_problem(full) if full.startswith("sqlite") else None
+            problem = sqlite_file_problem(full, must_exist=must_exist) if full.startswith("sqlite") else None
             if problem:
                 raise DataError(shown, None, "", "store-open", problem)
             if schema and full.startswith("postgresql"):

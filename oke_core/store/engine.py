@@ -60,12 +60,8 @@ def redact_url(url: str) -> str:
         return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
-def sqlite_file_problem(url: str) -> str | None:
-    """Why the SQLite file of ``url`` cannot be a store (checked before connecting), or None.
-
-    A missing file is fine (it is created); a missing folder, a folder, or a file that is not a
-    SQLite database is not. In-memory and ``uri=true`` URLs are left to SQLite.
-    """
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite ``url``; None for other backends, in-memory and ``uri=true`` URLs."""
     parsed = make_url(url)
     database = parsed.database
     if (
@@ -75,7 +71,20 @@ def sqlite_file_problem(url: str) -> str | None:
         or "uri" in parsed.query
     ):
         return None
-    path = Path(database)
+    return Path(database)
+
+
+def sqlite_file_problem(url: str, *, must_exist: bool = False) -> str | None:
+    """Why the SQLite file of ``url`` cannot be a store (checked before connecting), or None.
+
+    A missing file is fine (it is created) unless ``must_exist``; a missing folder, a folder, or
+    a file that is not a SQLite database is not. In-memory and ``uri=true`` URLs are left to SQLite.
+    """
+    path = sqlite_file(url)
+    if path is None:
+        return None
+    if must_exist and not path.exists():
+        return f"no such store file {path} (a report reads a store, it does not make one)"
     if path.is_dir():
         return "a folder, not a SQLite database file"
     if not path.parent.is_dir():

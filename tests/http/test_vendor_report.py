@@ -56,10 +56,15 @@ def test_vendor_report_text_and_junit(server):
     assert json.loads(only.output)["total"] == 5
 
 
-def test_vendor_report_on_a_missing_store_is_a_clear_error(tmp_path):
-    result = runner.invoke(cli, ["report", "vendor", "--db", str(tmp_path / "nope.sqlite")])
-    assert result.exit_code == 2
-    assert "no such store" in result.output
+def test_vendor_report_on_a_missing_store_is_a_clear_error_and_makes_no_store(tmp_path, monkeypatch):
+    """A path, a sqlite:/// URL or the default krs.sqlite: a typo must not report an empty store."""
+    monkeypatch.chdir(tmp_path)
+    missing = tmp_path / "nope.sqlite"
+    for args in (["--db", str(missing)], ["--db", f"sqlite:///{missing}"], []):
+        result = runner.invoke(cli, ["report", "vendor", *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert "no such store file" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_wrong_method_trailing_slash_and_door_refusals_are_in_the_report(server):

@@ -247,7 +247,11 @@ def test_oke_explain_refuses_unknown_results_and_bad_options(rehearsed, tmp_path
     assert neither.exit_code == 2 and "exactly one of --db URL or --rehearsal DIR" in neither.output
     empty = runner.invoke(app, ["explain", "x", "--out", str(tmp_path), "--rehearsal", str(tmp_path)])
     assert empty.exit_code == 2 and "no KRS database here" in empty.output
-    assert "Traceback" not in unknown.output + neither.output + empty.output
+    typo = tmp_path / "typo.sqlite"
+    mistyped = runner.invoke(app, ["explain", "x", "--out", str(tmp_path), "--db", f"sqlite:///{typo}"])
+    assert mistyped.exit_code == 2 and "no such store file" in mistyped.output
+    assert not typo.exists()  # nothing made on the way
+    assert "Traceback" not in unknown.output + neither.output + empty.output + mistyped.output
 
 
 def test_beoordelen_policy_sends_no_student_mail(rehearsed) -> None:  # type: ignore[no-untyped-def]
