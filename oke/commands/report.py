@@ -22,18 +22,13 @@ def vendor(
 ) -> None:
     """Every request the receiver got, accepted or refused, with the reasons."""
     from oke.http.reporting import FORMATS, render_vendor
-    from oke_core.dataerrors import DataError
     from oke_core.requestlog import iter_requests, vendor_report
     from oke_core.store import Store
 
     if fmt not in FORMATS:
         typer.echo(f"oke report vendor: --format must be one of {', '.join(FORMATS)}", err=True)
         raise typer.Exit(2)
-    try:
-        store = Store.open(db, must_exist=True)
-    except DataError as exc:
-        typer.echo(f"oke report vendor: {exc}", err=True)
-        raise typer.Exit(2) from None
+    store = Store.open(db, must_exist=True)  # a DataError is printed as one line, exit 2 (oke.cli)
     try:
         report = vendor_report(iter_requests(store.engine, client_id), include_accepted=not refused_only)
     finally:
