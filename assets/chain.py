@@ -27,6 +27,7 @@ class SimulationConfig(dg.Config):
 )
 def scenario_config(context: dg.AssetExecutionContext, scenarios: ScenarioLibrary) -> dg.MaterializeResult:
     scenario = runtime.load_scenario(scenarios.path(context.partition_key))
+    runtime.scenario_policy(scenario)  # an own policy file is checked here, before anything runs
     facts = runtime.scenario_facts(scenario)
     return dg.MaterializeResult(
         metadata={

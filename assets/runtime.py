@@ -22,10 +22,11 @@ class Rehearsal:
 
     scenario: str
     seed: int
-    policy: str
+    policy: str  # a preset name, or the name inside the institution's own policy file
     start: str
     until: str
     institution: str
+    policy_file: str | None = None  # that file, relative to the rehearsal folder
 
     @property
     def until_date(self) -> date:
@@ -79,6 +80,13 @@ def load_scenario(path: Path):
     return _load(path)
 
 
+def scenario_policy(scenario):
+    """The policy the scenario names, loaded and validated (its own file: errors name its line)."""
+    from oke_core.policy import load_policy
+
+    return load_policy(scenario.policy_file or str(scenario.params["policy"]))
+
+
 def simulate_until(scenario) -> date:
     """The last simulated day: ``calendar.simulate_until``, else year end + tail working days."""
     from oke_core.calendar import WorkingDays
@@ -114,9 +122,11 @@ def scenario_facts(scenario) -> dict[str, Any]:
 
 def simulate(scenario_path: Path, seed: int | None, folder: Path) -> dict[str, Any]:
     """Run the simulator into ``folder`` and write rehearsal.json; returns counts for the metadata."""
+    from oke_sim.simulation import OWN_POLICY
     from oke_sim.simulation import simulate as _simulate
 
     scenario = load_scenario(scenario_path)
+    policy = scenario_policy(scenario)
     done = _simulate(scenario, out_dir=folder, seed=seed)
     institution = json.loads((folder / "planning" / "institution.json").read_text(encoding="utf-8"))
     facts = scenario_facts(scenario)
@@ -126,10 +136,11 @@ def simulate(scenario_path: Path, seed: int | None, folder: Path) -> dict[str, A
         Rehearsal(
             scenario=scenario.name,
             seed=done.seed,
-            policy=facts["policy"],
+            policy=policy.name,
             start=facts["start"],
             until=until,
             institution=institution["name"],
+            policy_file=None if scenario.policy_file is None else f"planning/{OWN_POLICY}",
         ),
     )
     return {"seed": done.seed, "until": until, **simulation_counts(folder)}
@@ -165,10 +176,10 @@ def simulation_counts(folder: Path) -> dict[str, Any]:
 # -- KRS: replay, exports, reports --------------------------------------------------------------------
 
 
-def _policy(reh: Rehearsal):
+def _policy(folder: Path, reh: Rehearsal):
     from oke_core.policy import load_policy
 
-    return load_policy(reh.policy)
+    return load_policy(folder / reh.policy_file if reh.policy_file else reh.policy)
 
 
 def replay_rehearsal(scenario: str, folder: Path, db) -> dict[str, Any]:
@@ -185,7 +196,7 @@ def replay_rehearsal(scenario: str, folder: Path, db) -> dict[str, Any]:
         shutil.rmtree(folder / "inbox")
     store = db.open(folder, scenario, fresh=True)
     try:
-        replay(store, folder, _policy(reh), until=reh.until_date)
+        replay(store, folder, _policy(folder, reh), until=reh.until_date)
         quarantined = store.export_quarantine(folder / "quarantine.jsonl")
         rows = write_csv(folder / "results.csv", RESULT_COLUMNS, results_rows(store, reh.until_date))
         intake = intake_counts(store)
@@ -269,7 +280,7 @@ def write_daily_control(folder: Path, db, day: date | None) -> dict[str, Any]:
     target = day or last_working_day(folder, reh)
     store = db.open(folder, reh.scenario)
     try:
-        control = daily_control(store, _policy(reh), target)
+        control = daily_control(store, _policy(folder, reh), target)
     finally:
         store.close()
     name = "daily_control.json" if day is None else f"controls/logcontrole-{target.isoformat()}.json"
@@ -289,7 +300,7 @@ def write_compliance(folder: Path, db) -> dict[str, Any]:
     reh = read_manifest(folder)
     store = db.open(folder, reh.scenario)
     try:
-        report = compliance(store, _policy(reh), reh.until_date, _meta(folder, reh))
+        report = compliance(store, _policy(folder, reh), reh.until_date, _meta(folder, reh))
     finally:
         store.close()
     write_json(folder / "compliance.json", report)
@@ -306,7 +317,7 @@ def write_portal(folder: Path, db, day: date | None) -> tuple[dict[str, Any], in
     target = day or reh.until_date
     store = db.open(folder, reh.scenario)
     try:
-        policy = _policy(reh)
+        policy = _policy(folder, reh)
         portal = portal_view(store, policy, target)
         notes = notifications(store, policy, target) if day is None else []
     finally:
@@ -325,7 +336,7 @@ def evaluate_invariant(name: str, folder: Path, db):
     reh = read_manifest(folder)
     store = db.open(folder, reh.scenario)
     try:
-        return evaluate(name, store, _policy(reh), folder)
+        return evaluate(name, store, _policy(folder, reh), folder)
     finally:
         store.close()
 
@@ -340,7 +351,7 @@ def write_summary(folder: Path, db) -> dict[str, Any]:
     report = json.loads((folder / "compliance.json").read_text(encoding="utf-8"))
     store = db.open(folder, reh.scenario)
     try:
-        checks = evaluate_all(store, _policy(reh), folder)
+        checks = evaluate_all(store, _policy(folder, reh), folder)
         data = summary(intake_counts(store), report, checks)
     finally:
         store.close()
@@ -368,7 +379,7 @@ def ingest_delivery(path: Path, folder: Path, db) -> dict[str, Any]:
     messages = []
     counts = {"received": 0, "applied": 0, "duplicates": 0, "quarantined": 0}
     try:
-        ing = Ingestor(store, load_planning(folder / "planning"), _policy(reh))
+        ing = Ingestor(store, load_planning(folder / "planning"), _policy(folder, reh))
         for lineno, env in message_lines(path, fallback):
             env.setdefault("message_id", f"inbox:{path.stem}:{lineno}")
             stamp = env.get("received_at") or env.get("sent_at") or fallback

@@ -176,6 +176,14 @@ class Planning:
     def policy_name(self) -> str | None:
         return self.institution.get("policy")
 
+    def policy_source(self) -> str | Path | None:
+        """The institution's policy: a preset name, or a policy file in the planning folder
+        (the simulator copies a scenario's own policy there as ``policy.yaml``)."""
+        from oke_core.policy import policy_source
+
+        name = self.policy_name
+        return policy_source(name, self.source or ".") if name else None
+
 
 def _check(name: str, path: Path, line: int, obj: Any) -> None:
     for err in _VALIDATORS[name].iter_errors(obj):

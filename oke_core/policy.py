@@ -61,6 +61,15 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
+def policy_source(name: str, folder: Path | str) -> str | Path:
+    """Where the policy a planning or rehearsal names is read from: a preset by name, any other
+    name as a file relative to ``folder`` (the planning folder that holds it)."""
+    if name in PRESETS:
+        return name
+    path = Path(name)
+    return path if path.is_absolute() else Path(folder) / path
+
+
 def load_policy(source: str | Path) -> Policy:
     """A preset name (``beoordelen``, ``eduarte``) or a path to a policy YAML file."""
     path = Path(source)

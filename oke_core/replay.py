@@ -191,7 +191,7 @@ def ingest_files(
     Raises DataError on unusable input.
     """
     plan = load_planning(planning_dir)
-    pol = load_policy(policy or plan.policy_name or "beoordelen")
+    pol = load_policy(policy or plan.policy_source() or "beoordelen")
     store = Store.open(db)
     try:
         ing = Ingestor(store, plan, pol, contract)

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
+from oke_core.policy import PRESETS, policy_source
 from oke_sim.faults import FAULT_ORDER
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -42,6 +43,14 @@ class Scenario:
     @property
     def seed(self) -> int:
         return int(self.params["seed"])
+
+    @property
+    def policy_file(self) -> Path | None:
+        """The institution's own policy file (a name relative to the scenario file); None for a preset."""
+        name = str(self.params["policy"])
+        if name in PRESETS:
+            return None
+        return Path(policy_source(name, self.path.parent if self.path else Path(".")))
 
 
 def _pointer(parts: list[str]) -> str:
@@ -179,6 +188,12 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
             own_ptr = own_ptr.rsplit("/", 1)[0]
         shown = ptr if own_ptr == ptr or not own_ptr else f"{own_ptr} (with the default {ptr})"
         problems.append(f"{_locate(where, own_ptr or ptr, f'{path}:1')}: {shown}: {rule}")
+    policy = str(merged["policy"])
+    if policy not in PRESETS and not Path(policy_source(policy, path.parent)).is_file():
+        problems.append(
+            f"{_locate(where, '/policy', f'{path}:1')}: /policy: policy-file: {policy!r} is not a preset "
+            f"({', '.join(PRESETS)}) and there is no file {policy_source(policy, path.parent)}"
+        )
     if problems:
         raise ScenarioError(problems)
     return Scenario(name=str(merged["name"]), path=path, params=merged, lines=where)

@@ -22,6 +22,8 @@ from oke_sim.scenario import Scenario, load_scenario
 from oke_sim.workdays import DAY, SimCalendar, expand_closure_days
 
 HORIZON_MARGIN_DAYS = 400
+#: The file name of an institution's own policy in its planning folder (``institution.json`` names it).
+OWN_POLICY = "policy.yaml"
 # Generation-0 threshold while simulating: a collection per 50,000 new container objects instead of 700.
 BULK_GC_THRESHOLD = (50_000, 20, 10)
 
@@ -118,7 +120,12 @@ def _simulate(
     streams = Streams(seed)
     inst = build_institution(params, streams)
     gc.freeze()  # the institution lives as long as the run: keep the collector off it
-    for name, content in planning_records(inst, params, closure).items():
+    # the institution's own policy travels with its planning, so `oke ingest --planning` uses it too
+    own_policy = sc.policy_file
+    if own_policy is not None:
+        (planning_dir / OWN_POLICY).write_bytes(own_policy.read_bytes())
+    named = params if own_policy is None else {**params, "policy": OWN_POLICY}
+    for name, content in planning_records(inst, named, closure).items():
         if name.endswith(".json"):
             (planning_dir / name).write_bytes(
                 orjson.dumps(content, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"

@@ -19,7 +19,9 @@ SUMMARY_ROWS = [
 
 
 def command(
-    scenario: str = typer.Argument("variant1-baseline", help="Scenario name (scenarios/<name>.yaml)."),
+    scenario: str = typer.Argument(
+        "variant1-baseline", help="Scenario name (scenarios/<name>.yaml), or the path of your own .yaml file."
+    ),
     out: Path | None = typer.Option(None, "--out", help="Output folder (default ./out/<scenario>)."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed (default: the scenario's own seed)."),
 ) -> None:
@@ -29,11 +31,34 @@ def command(
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from assets.partitions import scenario_names
+    console = Console(stderr=True)
+    scenario_dir: Path | None = None
+    given = Path(scenario)
+    if given.suffix in (".yaml", ".yml") or len(given.parts) > 1:
+        # an institution's own scenario: its folder becomes the scenario library of this run (the
+        # asset definitions read OKE_SCENARIO_DIR when they are first imported, just below)
+        if given.suffix != ".yaml" or not given.is_file():
+            console.print(
+                f"[red]error:[/red] {escape(str(given))}: no such scenario file "
+                "(a scenario is a .yaml file, or the name of one in scenarios/)",
+                soft_wrap=True,
+            )
+            raise typer.Exit(2)
+        scenario_dir = given.resolve().parent
+        os.environ["OKE_SCENARIO_DIR"] = str(scenario_dir)
+        scenario = given.stem
+
+    from assets.partitions import scenario_names, scenario_partitions
     from assets.rehearsal import run_rehearsal, stages
 
-    console = Console(stderr=True)
-    known = scenario_names()
+    known = scenario_names(scenario_dir)
+    if scenario_dir is not None and scenario not in scenario_partitions.get_partition_keys():
+        console.print(  # only when the definitions were imported earlier in this process
+            f"[red]error:[/red] the asset definitions were loaded with another scenario folder; "
+            f"run `oke rehearse {escape(str(given))}` in a new process",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
     if scenario not in known:
         console.print(
             f"[red]error:[/red] unknown scenario {escape(repr(scenario))}; "
@@ -61,7 +86,12 @@ def command(
                 progress.advance(task)
 
         outcome = run_rehearsal(
-            scenario, folder, seed=seed, db_url=os.environ.get("OKE_DB_URL") or None, on_stage=on_stage
+            scenario,
+            folder,
+            seed=seed,
+            db_url=os.environ.get("OKE_DB_URL") or None,
+            scenario_dir=scenario_dir,
+            on_stage=on_stage,
         )
     out_console = Console()
     if outcome.error is not None:

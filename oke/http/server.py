@@ -55,7 +55,7 @@ def build_core(options: ServeOptions) -> Any:
         # --accept-unknown without a planning: every association is unknown and goes to quarantine,
         # where `reprocess_quarantine` can release it once a planning arrives.
         planning = Planning(institution=dict(NO_PLANNING_INSTITUTION), digest="no-planning")
-    policy = load_policy(options.policy or planning.policy_name or "beoordelen")
+    policy = load_policy(options.policy or planning.policy_source() or "beoordelen")
     contract = Contract.load()
     store = Store.open(options.db, schema=options.schema)
     ingestor = Ingestor(store, planning, policy, contract)  # loads the planning into the store (idempotent)

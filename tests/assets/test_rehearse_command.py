@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,71 @@ def test_invalid_scenario_names_file_line_and_field(tmp_path):
     err = " ".join(done.stderr.split())
     assert "broken.yaml:3" in err and "/institution/students" in err and "minimum" in err
     assert "Traceback" not in done.stderr
+
+
+def test_an_institution_rehearses_its_own_scenario_file_under_its_own_policy(tmp_path):
+    """`oke rehearse PATH.yaml` with `policy: FILE` next to it: the chain follows that policy,
+    the planning carries it (so `oke ingest --planning` uses it too), and the files stay the same
+    from run to run."""
+    own = tmp_path / "roc"
+    own.mkdir()
+    scenario = (REPO / "scenarios" / "tiny.yaml").read_text(encoding="utf-8")
+    (own / "roc-midden.yaml").write_text(
+        scenario.replace("seed: 7\n", "seed: 7\npolicy: beleid/roc-midden.yaml\n"), encoding="utf-8"
+    )
+    preset = (REPO / "scenarios" / "policies" / "eduarte.yaml").read_text(encoding="utf-8")
+    assert "\ncomplaint_window_working_days: 10\n" in preset
+    (own / "beleid").mkdir()
+    policy_text = preset.replace("name: eduarte", "name: roc-midden").replace(
+        "\ncomplaint_window_working_days: 10\n", "\ncomplaint_window_working_days: 12\n"
+    )
+    (own / "beleid" / "roc-midden.yaml").write_text(policy_text, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("OKE_DB_URL", "OKE_SCENARIO_DIR")}
+    oke = Path(sys.executable).with_name("oke")
+
+    def rehearse(out: Path) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(oke), "rehearse", str(own / "roc-midden.yaml"), "--out", str(out)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    first, again = rehearse(tmp_path / "a"), rehearse(tmp_path / "b")
+    assert first.returncode == again.returncode == 0, first.stdout + first.stderr
+    assert "Rehearsal roc-midden" in first.stdout and "policy roc-midden" in first.stdout
+    a, b = tmp_path / "a", tmp_path / "b"
+    for name in [*FILES, "planning/institution.json", "planning/policy.yaml"]:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    assert (a / "planning" / "policy.yaml").read_text(encoding="utf-8") == policy_text
+    assert json.loads((a / "rehearsal.json").read_text())["policy_file"] == "planning/policy.yaml"
+
+    from oke_core.planning import load_planning
+
+    calendar = load_planning(a / "planning").calendar()
+    with (a / "results.csv").open(newline="") as fh:
+        windows = [r for r in csv.DictReader(fh) if r["complaint_deadline"] and r["provisional_since"]]
+    assert windows
+    for r in windows:  # the institution's 12 working days, not the preset's 10
+        since = date.fromisoformat(r["provisional_since"])
+        assert calendar.add(since, 12) == date.fromisoformat(r["complaint_deadline"]), r
+
+    typo = own / "typo.yaml"
+    typo.write_text(scenario.replace("seed: 7\n", "seed: 7\npolicy: beleid/typo.yaml\n"), encoding="utf-8")
+    refused = subprocess.run(
+        [str(oke), "rehearse", str(typo), "--out", str(tmp_path / "c")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert refused.returncode == 1
+    err = " ".join(refused.stderr.split())
+    assert f"{typo}:8: /policy: policy-file:" in err and "Traceback" not in refused.stderr
+    missing = subprocess.run(
+        [str(oke), "rehearse", str(own / "nope.yaml")], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert missing.returncode == 2 and "no such scenario file" in missing.stderr

@@ -113,3 +113,15 @@ def test_any_bad_marking_value_is_a_clear_error_not_a_crash(
     except ScenarioError as exc:
         assert exc.problems
         assert all(p.startswith(f"{path}:") and "/marking" in p for p in exc.problems), exc.problems
+
+
+def test_a_policy_is_a_preset_or_a_file_next_to_the_scenario(tmp_path: Path) -> None:
+    assert load_scenario("tiny").policy_file is None  # a preset
+    (tmp_path / "beleid").mkdir()
+    (tmp_path / "beleid" / "eigen.yaml").write_text("name: eigen\n", encoding="utf-8")
+    own = _write(tmp_path, "seed: 1\npolicy: beleid/eigen.yaml\n")
+    assert load_scenario(own).policy_file == tmp_path / "beleid" / "eigen.yaml"
+    typo = _write(tmp_path, "seed: 1\npolicy: beleid/eigne.yaml\n")
+    [problem] = _problems(typo)
+    assert problem.startswith(f"{typo}:2: /policy: policy-file: 'beleid/eigne.yaml' is not a preset")
+    assert str(tmp_path / "beleid" / "eigne.yaml") in problem
