@@ -9,7 +9,7 @@ import typer
 
 def command(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback by default)."),
-    port: int = typer.Option(8080, help="TCP port."),
+    port: int = typer.Option(8080, min=0, max=65535, help="TCP port (0: any free port, shown at start)."),
     db: str = typer.Option(None, "--db", help="Store URL or SQLite path (default: krs.sqlite here)."),
     planning: Path = typer.Option(
         None,
@@ -53,7 +53,7 @@ def command(
 
     from oke.http.app import ServerConfig
     from oke.http.clients import DEV_CLIENT_ID, DEV_CLIENT_SECRET
-    from oke.http.server import ServeOptions, SetupError, build_app, uvicorn_config
+    from oke.http.server import ServeOptions, SetupError, build_app, listen_socket, uvicorn_config
     from oke_core.dataerrors import DataError
 
     if writer not in ("process", "thread"):
@@ -74,12 +74,24 @@ def command(
             writer=writer,
         ),
     )
+    # bound before anything is announced: "listening on" used to be printed for a port in use
+    try:
+        sock = listen_socket(host, port)
+    except OSError as exc:
+        typer.echo(
+            f"oke serve: cannot listen on {host}:{port}: {exc.strerror or exc} "
+            "(another server on that port? choose one with --port, or --port 0 for any free port)",
+            err=True,
+        )
+        raise typer.Exit(2) from None
     try:
         app, holder = build_app(options)
     except (SetupError, DataError, ValueError, OSError) as exc:
+        sock.close()
         typer.echo(f"oke serve: {exc}", err=True)
         raise typer.Exit(2) from None
-    base = f"http://{host}:{port}"
+    port = sock.getsockname()[1]
+    base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     typer.echo(
         f"oke serve: listening on {base} (OpenAPI: {base}/openapi.json, token: {base}/oauth/token)", err=True
     )
@@ -90,4 +102,4 @@ def command(
             "pass --clients FILE for real credentials",
             err=True,
         )
-    uvicorn.Server(uvicorn_config(app, host, port, access_log=access_log)).run()
+    uvicorn.Server(uvicorn_config(app, host, port, access_log=access_log)).run(sockets=[sock])

@@ -122,6 +122,18 @@ class _HideQueryTokens(logging.Filter):
         return True
 
 
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A bound, listening TCP socket for ``host:port`` (``port`` 0: one the system picks).
+
+    Bound here rather than by uvicorn, so that a port in use is a clear error before the receiver
+    says where it listens, and ``--port 0`` can say which port it got.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.create_server((host, port), family=family, backlog=2048)
+    sock.set_inheritable(True)
+    return sock
+
+
 def uvicorn_config(app: Any, host: str, port: int, *, access_log: bool = False) -> Any:
     import uvicorn
 

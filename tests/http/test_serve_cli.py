@@ -190,3 +190,45 @@ def test_access_log_prints_one_line_per_request_without_tokens(tmp_path, plannin
     assert f'"PATCH /associations/{ASSOCIATIONS[0]} HTTP/1.1" 200' in printed
     assert printed.count('"GET / HTTP/1.1" 200') >= 1  # the readiness polls
     assert token not in printed
+
+
+def test_a_port_in_use_is_a_clear_error_and_port_0_says_which_port_it_got(tmp_path, planning_dir):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        done = subprocess.run(
+            [str(OKE), "serve", "--port", str(busy), "--planning", str(planning_dir)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2, done.stderr
+    assert f"cannot listen on 127.0.0.1:{busy}" in done.stderr and "--port 0" in done.stderr
+    assert "listening on" not in done.stderr and "Traceback" not in done.stderr
+    proc = subprocess.Popen(
+        [
+            str(OKE),
+            "serve",
+            "--port",
+            "0",
+            "--planning",
+            str(planning_dir),
+            "--db",
+            str(tmp_path / "k.sqlite"),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()
+        assert first.startswith("oke serve: listening on http://127.0.0.1:"), first
+        url = first.split("listening on ", 1)[1].split(" ", 1)[0]
+        assert not url.endswith(":0")
+        _wait_until_up(proc, url)
+        assert httpx.get(url + "/openapi.json", timeout=10).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
