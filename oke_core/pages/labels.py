@@ -11,6 +11,18 @@ QUARANTINE_REASONS = {
     "unknown-offering": "Onbekende zitting (offeringId niet in de planning)",
 }
 
+#: Attendance other than "present" (OKE ``attendance``), as the student reads it on the portal.
+NOT_ATTENDED = {
+    "notPresent": "niet verschenen",
+    "notStarted": "niet begonnen",
+    "notFinished": "niet afgemaakt",
+}
+NOT_ATTENDED_WHY = {
+    "notPresent": "Je was niet aanwezig bij deze zitting; daarom is er geen cijfer.",
+    "notStarted": "Je bent niet aan deze zitting begonnen; daarom is er geen cijfer.",
+    "notFinished": "Je hebt deze zitting niet afgemaakt; daarom is er geen cijfer.",
+}
+
 DEADLINES = {
     "marking": "Beoordelen binnen {n} werkdagen na afname",
     "import": "Import via OKE binnen {n} werkdagen na beoordelen",

@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from oke_core.pages.dates import as_date, long_date
+from oke_core.pages.labels import NOT_ATTENDED
 from oke_core.pages.render import grade
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -89,6 +90,8 @@ def letter_body(note: dict) -> str:
         lines.append(f"Voorlopig resultaat: {grade(note['grade'])}")
     elif note.get("score") not in (None, ""):
         lines.append(f"Voorlopige score:    {note['score']}")
+    elif note.get("attendance") in NOT_ATTENDED:  # no grade because the student did not sit it
+        lines.append(f"Voorlopig resultaat: {NOT_ATTENDED[note['attendance']]}, geen cijfer")
     lines.append(f"Geregistreerd op:    {long_date(note.get('registered_on'))}")
     lines += ["", "Belangrijke data", "-" * 16]
     if note.get("complaint_until"):

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from oke_core.pages.dates import as_date
+from oke_core.pages.labels import NOT_ATTENDED, NOT_ATTENDED_WHY
 from oke_core.pages.render import css, environment
 
 
@@ -23,6 +24,10 @@ def result_view(result: dict, day: str) -> dict[str, Any]:
     view["definitive"] = definitive
     view["status_label"] = "definitief" if definitive else "voorlopig"
     view["grade_missing"] = result.get("grade") in (None, "")
+    # no grade because the student did not sit (or finish) the exam: say so, not "no grade yet"
+    attendance = (result.get("attendance") or "") if view["grade_missing"] else ""
+    view["not_attended"] = NOT_ATTENDED.get(attendance)
+    view["not_attended_why"] = NOT_ATTENDED_WHY.get(attendance)
     # A provisional result never shows a definitive date: only when it is expected to become one.
     view["expected_definitive_on"] = (
         None if definitive else (result.get("expected_definitive_on") or result.get("definitive_on"))

@@ -93,6 +93,7 @@ def notifications(store: Store, policy: Policy, as_of: date) -> list[dict[str, A
                 "subject": f"Nieuw voorlopig resultaat: {comp['name']}",
                 "body": policy.notification_template or "",
                 "attempt": r["attempt"],
+                "attendance": r["attendance"],
                 "score": _score_text(r),
                 "grade": r["grade"] if _grade_known(r, look, sent) else None,
                 "complaint_until": iso(r["complaint_deadline"]),

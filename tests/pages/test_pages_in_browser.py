@@ -169,6 +169,26 @@ def test_portal_page_shows_each_students_results(rehearsed, open_page, screensho
         assert "Definitief vastgesteld" not in text and "Wordt definitief" in text
 
 
+NOT_SAT = {"notPresent": "niet verschenen", "notStarted": "niet begonnen", "notFinished": "niet afgemaakt"}
+
+
+def test_a_student_who_did_not_turn_up_reads_so_not_no_grade_yet(rehearsed, open_page) -> None:  # type: ignore[no-untyped-def]
+    portal = rehearsed.json("portal.json")
+    page = open_page(rehearsed.pages / f"studentenportaal-{portal['day']}.html").page
+    cards = page.locator("div.result")
+    results = [r for s in portal["students"] for r in s["results"]]
+    absent = [i for i, r in enumerate(results) if r["attendance"] == "notPresent" and r["grade"] is None]
+    assert absent, "the tiny year has students who did not turn up"
+    for i in absent:
+        card = cards.nth(i)
+        assert card.locator('[data-field="grade"]').inner_text() == "niet verschenen"
+        text = card.inner_text()
+        assert f"zitting van {long_date(results[i]['sitting_date'])}" in text and "afgenomen op" not in text
+        if results[i]["status"] == "voorlopig":
+            assert "Je was niet aanwezig bij deze zitting; daarom is er geen cijfer." in text
+            assert "De beoordeling is nog niet binnen" not in text
+
+
 def test_portal_for_one_student(rehearsed, open_page, screenshot, tmp_path) -> None:  # type: ignore[no-untyped-def]
     portal = rehearsed.json("portal.json")
     student = max(portal["students"], key=lambda s: (len(s["results"]), s["student_number"]))
@@ -179,7 +199,7 @@ def test_portal_for_one_student(rehearsed, open_page, screenshot, tmp_path) -> N
     assert len(grades) == len(student["results"])
     for r, shown in zip(student["results"], grades, strict=True):
         if r["grade"] in (None, ""):
-            assert shown == "nog geen cijfer"
+            assert shown == NOT_SAT.get(r["attendance"], "nog geen cijfer")
         else:
             assert shown == grade(r["grade"])
     screenshot(opened, "studentenportaal-tiny", docs=False)
@@ -270,6 +290,7 @@ def test_eduarte_letters_from_a_real_replay(eduarte, tmp_path) -> None:  # type:
     assert len(paths) == len(notes) == len({p.name for p in paths})
     stored = {r["association_id"]: r for r in eduarte.store.rows(models.Result)}
     template_lines = [line for line in eduarte.policy.notification_template.splitlines() if line.strip()]
+    absent = 0
     for note, path in zip(notes, paths, strict=True):
         with path.open("rb") as fh:
             msg = BytesParser(policy=email_policy.default).parse(fh)
@@ -286,6 +307,10 @@ def test_eduarte_letters_from_a_real_replay(eduarte, tmp_path) -> None:  # type:
         else:  # never a definitive date inside the complaint window
             assert f"na afloop van de klachttermijn, dus na {long_date(result['complaint_deadline'])}" in body
         assert result["complaint_deadline"] > date.fromisoformat(note["date"])
+        if result["attendance"] == "notPresent" and result["grade"] is None:  # not "no grade yet"
+            assert "Voorlopig resultaat: niet verschenen, geen cijfer" in body
+            absent += 1
+    assert absent, "the tiny year has students who did not turn up"
     again = write_outbox(notes, tmp_path / "again")
     assert [p.read_bytes() for p in paths] == [p.read_bytes() for p in again]
 
