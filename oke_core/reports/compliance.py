@@ -32,7 +32,7 @@ def _deadline(n_days: int | None, total: int, late: int) -> dict[str, Any]:
 
 
 def _blank_counts() -> dict[str, Any]:
-    return {"results": 0, "provisional": 0, "definitive": 0, "passed": 0, "failed": 0}
+    return {"results": 0, "provisional": 0, "definitive": 0, "passed": 0, "failed": 0, "no_outcome": 0}
 
 
 def compliance(
@@ -104,6 +104,8 @@ def compliance(
                 row["passed"] += 1
             elif r["passed"] is False and status != "withdrawn":
                 row["failed"] += 1
+            else:  # absent or unfinished, not yet marked or converted, or withdrawn: the rows add up
+                row["no_outcome"] += 1
         value = numeric_grade(r["grade"]) if r["grade"] is not None else None
         if value is not None and status != "withdrawn":
             grades[(period, comp["code"])].append(value)

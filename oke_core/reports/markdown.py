@@ -100,7 +100,16 @@ def compliance_markdown(c: dict[str, Any]) -> str:
     for p in c["periods"]:
         out += [f"## Periode {p['period']} ({p['from']} t/m {p['to']})", "", "### Per college", ""]
         out += _table(
-            ["college", "naam", "resultaten", "voorlopig", "definitief", "geslaagd", "gezakt"],
+            [
+                "college",
+                "naam",
+                "resultaten",
+                "voorlopig",
+                "definitief",
+                "geslaagd",
+                "gezakt",
+                "geen uitslag",
+            ],
             [
                 [
                     r["college_code"],
@@ -110,6 +119,7 @@ def compliance_markdown(c: dict[str, Any]) -> str:
                     r["definitive"],
                     r["passed"],
                     r["failed"],
+                    r["no_outcome"],
                 ]
                 for r in p["by_college"]
             ],
@@ -126,6 +136,7 @@ def compliance_markdown(c: dict[str, Any]) -> str:
                 "definitief",
                 "geslaagd",
                 "gezakt",
+                "geen uitslag",
                 "gemiddeld cijfer",
             ],
             [
@@ -139,6 +150,7 @@ def compliance_markdown(c: dict[str, Any]) -> str:
                     r["definitive"],
                     r["passed"],
                     r["failed"],
+                    r["no_outcome"],
                     r["mean_grade"],
                 ]
                 for r in p["by_component"]

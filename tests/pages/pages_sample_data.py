@@ -51,6 +51,7 @@ def compliance() -> dict:
                         "definitive": 445,
                         "passed": 400,
                         "failed": 195,
+                        "no_outcome": 5,
                     },
                     {
                         "college_code": "TECH",
@@ -60,6 +61,7 @@ def compliance() -> dict:
                         "definitive": 345,
                         "passed": 300,
                         "failed": 190,
+                        "no_outcome": 10,
                     },
                 ],
                 "by_component": [
@@ -73,6 +75,7 @@ def compliance() -> dict:
                         "definitive": 445,
                         "passed": 400,
                         "failed": 195,
+                        "no_outcome": 5,
                         "mean_grade": 6.42,
                     },
                     {
@@ -85,6 +88,7 @@ def compliance() -> dict:
                         "definitive": 345,
                         "passed": 300,
                         "failed": 190,
+                        "no_outcome": 10,
                         "mean_grade": 6.9,
                     },
                 ],

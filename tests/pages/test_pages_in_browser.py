@@ -29,7 +29,7 @@ HEADINGS = (
     "Afwijkingen en quarantaine",
     "Jaarevaluatie",
 )
-COLLEGE_COLUMNS = ("results", "provisional", "definitive", "passed", "failed")
+COLLEGE_COLUMNS = ("results", "provisional", "definitive", "passed", "failed", "no_outcome")
 
 
 def _field(page, name: str) -> str:  # type: ignore[no-untyped-def]

@@ -68,6 +68,10 @@ def test_counts_add_up(tiny):
     by_college = sum(r["results"] for p in c["periods"] for r in p["by_college"])
     by_component = sum(r["results"] for p in c["periods"] for r in p["by_component"])
     assert by_college == by_component == t["results"]
+    for p in c["periods"]:  # every result is passed, failed or without an outcome (absent, open, withdrawn)
+        for r in [*p["by_college"], *p["by_component"]]:
+            assert r["passed"] + r["failed"] + r["no_outcome"] == r["results"], r
+    assert sum(r["no_outcome"] for p in c["periods"] for r in p["by_college"]) > 0  # tiny has absentees
     last = c["status_over_time"][-1]
     assert last["date"] == tiny.until.isoformat()
     assert (last["provisional"], last["definitive"]) == (t["provisional"], t["definitive"])
