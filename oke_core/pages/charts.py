@@ -170,9 +170,13 @@ def trend_lines(
         ax.set_xlim(-0.3, max(1, len(xs) - 1) + 0.3)
     _date_axis(ax, days)  # type: ignore[arg-type]
     ax.set_ylim(bottom=0)
+    from matplotlib.ticker import MaxNLocator  # lazy, as matplotlib itself (see _figure)
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 0.5 steps
     if title:
         ax.set_title(title, loc="left")
-    ax.legend(loc="upper left", ncols=len(series))
+    # above the plot, as the bar charts: inside, it covered a line that runs along the top
+    ax.legend(loc="lower right", ncols=len(series), bbox_to_anchor=(1.0, 1.0))
     ax.grid(axis="y", color="#e5e7eb")
     return _svg(fig, name)
 
