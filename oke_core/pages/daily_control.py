@@ -10,13 +10,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from oke_core.lifecycle import LABELS_NL
 from oke_core.pages import charts, labels
 from oke_core.pages.render import render_page
 
 # Detail keys left off the pages: the message body is in messages.jsonl, ids are in their own column.
 HIDDEN_DETAIL = frozenset({
     "body", "event_id", "association_id", "message_id", "path", "method", "sent_at", "received_at",
-    "flow_given", "at", "type", "case_id",
+    "flow_given", "at", "type", "case_id", "body@", "body_text@",
 })  # fmt: skip
 
 
@@ -40,11 +41,19 @@ def _detail_text(value: object, limit: int = 160) -> str:
                 parts.append(f"controles: {sum(1 for x in v if x['ok'])} van {len(v)} in orde")
             else:
                 shown = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=True)
-                parts.append(f"{k}: {shown}")
+                parts.append(f"{labels.DETAIL_KEYS.get(k, k)}: {shown}")
         text = "; ".join(parts)
     else:
         text = json.dumps(value, ensure_ascii=False, sort_keys=True)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _state(code: object) -> str:
+    """A result status or message outcome in Dutch (the JSONL export keeps the codes)."""
+    if not code:
+        return "–"
+    text = str(code)
+    return labels.MESSAGE_OUTCOMES.get(text) or LABELS_NL.get(text) or text
 
 
 def log_entry_view(entry: dict) -> dict[str, Any]:
@@ -53,7 +62,7 @@ def log_entry_view(entry: dict) -> dict[str, Any]:
     kind = str(entry.get("event") or entry.get("kind") or entry.get("type") or "")
     parts = []
     if entry.get("before") or entry.get("after"):
-        parts.append(f"{entry.get('before') or '–'} → {entry.get('after') or '–'}")
+        parts.append(f"{_state(entry.get('before'))} → {_state(entry.get('after'))}")
     if entry.get("reason"):
         parts.append(f"reden: {entry['reason']}")
     if entry.get("rule"):

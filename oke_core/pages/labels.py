@@ -11,6 +11,36 @@ QUARANTINE_REASONS = {
     "unknown-offering": "Onbekende zitting (offeringId niet in de planning)",
 }
 
+#: Grades that are words (pass-or-fail, insufficient-satisfactory-good), as a student reads them.
+GRADE_WORDS = {
+    "passed": "behaald",
+    "failed": "niet behaald",
+    "insufficient": "onvoldoende",
+    "satisfactory": "voldoende",
+    "good": "goed",
+}
+
+#: How a result became definitive (``definitive_rule``), for the trainer's walkthrough.
+ESTABLISHMENT_RULES = {
+    "after_cut_score": "na vaststelling van de cesuur",
+    "fixed_working_days_after_sitting": "vaste termijn na de afname",
+    "supplier_final": "eindresultaat van de examenleverancier",
+    "early_establishment": "eerder vastgesteld door de examencommissie",
+}
+
+#: The decision on a complaint or appeal (``case_file.outcome``).
+CASE_OUTCOMES = {"upheld": "gegrond", "rejected": "ongegrond"}
+
+#: OKE-log detail keys as the pages name them (other keys are shown as they are).
+DETAIL_KEYS = {"version": "versie", "by": "door", "replaces": "vervangt", "problems": "problemen"}
+
+#: What happened to a received message (OKE-log ``after`` of a message entry).
+MESSAGE_OUTCOMES = {
+    "applied": "verwerkt",
+    "duplicate": "dubbel ontvangen",
+    "quarantined": "in quarantaine",
+}
+
 #: Attendance other than "present" (OKE ``attendance``), as the student reads it on the portal.
 NOT_ATTENDED = {
     "notPresent": "niet verschenen",

@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 
 from oke_core.pages.dates import long_date, medium_date, short_date, time_of
+from oke_core.pages.labels import GRADE_WORDS
 
 
 def number(value: object) -> str:
@@ -44,15 +45,6 @@ def decimal(value: object, digits: int = 1) -> str:
     except ValueError:
         return text
     return text.replace(".", ",")
-
-
-GRADE_WORDS = {
-    "passed": "behaald",
-    "failed": "niet behaald",
-    "insufficient": "onvoldoende",
-    "satisfactory": "voldoende",
-    "good": "goed",
-}
 
 
 def grade(value: object) -> str:

@@ -6,6 +6,7 @@ import contextlib
 import json
 from typing import Any
 
+from oke_core.pages.labels import CASE_OUTCOMES, ESTABLISHMENT_RULES, GRADE_WORDS
 from oke_core.reports.lookups import Lookups, day_of, iso
 from oke_core.store import Store, models
 
@@ -27,6 +28,11 @@ _ORDER = [
     "appeal",
     "appeal_window",
 ]
+
+
+def _grade_nl(grade: str) -> str:
+    """A stored grade in the trainer's Dutch: '9,5', 'behaald', 'voldoende'."""
+    return GRADE_WORDS.get(grade) or grade.replace(".", ",")
 
 
 def log_entry(row: dict[str, Any]) -> dict[str, Any]:
@@ -106,7 +112,7 @@ def trace(store: Store, association_id: str) -> dict[str, Any]:
             day_of(cut["released_at"]),
             cut["released_by"],
             f"Cesuur {cut['cut_score']} van {cut['max_raw_score'] or r['max_raw_score']} punten"
-            + (f"; cijfer {r['grade']}" if r["grade"] else ""),
+            + (f"; cijfer {_grade_nl(r['grade'])}" if r["grade"] else ""),
         )
     for case in store.rows(models.Case, association_id=association_id):
         kind = {"inspection": "inspection", "complaint": "complaint", "appeal": "appeal"}.get(
@@ -118,7 +124,7 @@ def trace(store: Store, association_id: str) -> dict[str, Any]:
                 "complaint_decided" if case["kind"] != "appeal" else "appeal",
                 day_of(case["decided_at"]),
                 case["decided_by"],
-                f"Uitspraak: {case['outcome']}",
+                f"Uitspraak: {CASE_OUTCOMES.get(case['outcome'], case['outcome'])}",
             )
     if r["corrections"]:
         step("correction", r["scored_on"], supplier, f"{r['corrections']} correctie(s) ontvangen")
@@ -126,7 +132,7 @@ def trace(store: Store, association_id: str) -> dict[str, Any]:
         "definitive",
         r["definitive_on"],
         r["definitive_by"],
-        f"Definitief vastgesteld ({r['definitive_rule']})",
+        f"Definitief vastgesteld ({ESTABLISHMENT_RULES.get(r['definitive_rule'], r['definitive_rule'])})",
     )
     step("appeal_window", r["appeal_deadline"], "CBE", "Einde beroepstermijn")
     steps.sort(key=lambda s: (s["date"], _ORDER.index(s["step"]) if s["step"] in _ORDER else len(_ORDER)))

@@ -248,6 +248,34 @@ def test_oke_explain_for_any_result_of_the_rehearsal(rehearsed, open_page, tmp_p
     assert opened.console == []
 
 
+def test_the_walkthrough_speaks_dutch_to_examiners(rehearsed, open_page, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Statuses, outcomes, rules and grades in words a trainer reads out, not the codes of the log."""
+    from oke_core.lifecycle import Status
+
+    with (rehearsed.folder / "results.csv").open(encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["status"] == "definitive" and r["grade"]]
+    words = [r for r in rows if r["grade"] in ("passed", "failed", "satisfactory", "good", "insufficient")]
+    numbers = [r for r in rows if r["variant"] == "1" and r["cut_score_known_on"] and "." in r["grade"]]
+    assert words and numbers
+    codes = {str(s) for s in Status} | {"applied", "duplicate", "quarantined", "body@", "version:"}
+    codes |= {"after_cut_score", "supplier_final", "fixed_working_days_after_sitting"}
+    for row in (words[0], numbers[0]):
+        done = CliRunner().invoke(
+            app,
+            ["explain", row["association_id"], "--out", str(tmp_path), "--rehearsal", str(rehearsed.folder)],
+        )
+        assert done.exit_code == 0, done.output
+        page = open_page(Path(done.output.strip())).page
+        mine = page.locator(f'section.variant[data-association="{row["association_id"]}"]')
+        steps, log = mine.locator("ol.steps").inner_text(), mine.locator("table.log").inner_text()
+        assert "Definitief vastgesteld (" in steps
+        for code in codes:  # the words between the arrows and in the steps are Dutch
+            assert f" {code} " not in f" {steps} ".replace("\n", " "), code
+            assert f"→ {code}" not in log and f"{code} →" not in log, code
+        assert "→ definitief vastgesteld" in log
+    assert f"cijfer {numbers[0]['grade'].replace('.', ',')}" in steps
+
+
 def test_oke_explain_refuses_unknown_results_and_bad_options(rehearsed, tmp_path) -> None:  # type: ignore[no-untyped-def]
     runner = CliRunner()
     unknown = runner.invoke(
