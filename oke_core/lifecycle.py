@@ -245,11 +245,15 @@ def decide(rec: ResultRecord, policy: Policy, today: date) -> tuple[str, list[Ch
     if unregistered and not completed:
         return Status.RECEIVED, None
     if status in ESTABLISHED:
+        if status == Status.CLOSED:  # only a correction or a withdrawal leaves it (other paths)
+            return status, None
         if rec.open_appeals:
             return Status.APPEAL_OPEN, None
         deadline = rec.appeal_deadline
-        if deadline is None:
-            return Status.DEFINITIVE, None  # no appeal phase configured: stays definitive
+        if deadline is None:  # no appeal window configured: a definitive result stays definitive;
+            # one past an appeal (filed anyway, now decided) is closed: nothing is left to challenge,
+            # and no state after definitive may step back to it
+            return (Status.DEFINITIVE if status == Status.DEFINITIVE else Status.CLOSED), None
         return (Status.APPEAL_WINDOW if today <= deadline else Status.CLOSED), None
     if rec.open_complaints:
         return Status.COMPLAINT_OPEN, None

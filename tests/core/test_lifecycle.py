@@ -194,6 +194,31 @@ def test_appeal_upheld_reopens_and_correction_is_reestablished(make_ingestor, st
     assert "corrected" in kinds
 
 
+def test_a_rejected_appeal_without_an_appeal_window_closes_the_result(make_ingestor, store) -> None:
+    """beoordelen sets no appeal window: after the CBE rejects an appeal the result is closed.
+    It used to try appeal_open -> definitive, an illegal step, and stayed 'appeal_open' for good."""
+    ing = make_ingestor("beoordelen")
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", A, scored_body(A, raw=25)))
+    cut(ing, "2026-09-18T09:00:00Z")
+    ing.flush()
+    assert store.result(A)["status"] == "definitive" and store.result(A)["appeal_deadline"] is None
+    for event in (
+        {"event_id": "a1", "at": "2026-09-25T10:00:00Z", "type": "appeal_filed", "case_id": "B1"},
+        {"event_id": "a2", "at": "2026-10-20T10:00:00Z", "type": "appeal_decided", "case_id": "B1"},
+    ):
+        extra = {"association_id": A} if event["type"] == "appeal_filed" else {"outcome": "rejected"}
+        ing.apply_event(event | extra | {"decided_by": "CBE"})
+    ing.advance_to(date(2026, 11, 30))
+    ing.flush()
+    r = store.result(A)
+    assert (r["status"], r["open_appeals"]) == ("closed", 0)
+    assert [(b, a) for b, a, _r, _at in transitions(store, A)][-2:] == [
+        ("definitive", "appeal_open"),
+        ("appeal_open", "closed"),
+    ]
+    assert [e for e in store.log(A) if e["kind"] == "error"] == []
+
+
 def test_correction_after_definitive_held_under_eduarte_reopened_under_beoordelen(
     make_ingestor, store
 ) -> None:
@@ -333,10 +358,12 @@ def _ranked(rec, policy, today):  # the ranking decide() promises, spelled out o
     if rec.result_state != "completed" and status in ("", Status.RECEIVED):
         return Status.RECEIVED
     if status in ESTABLISHED:
+        if status == Status.CLOSED:
+            return status
         if rec.open_appeals:
             return Status.APPEAL_OPEN
-        if rec.appeal_deadline is None:
-            return Status.DEFINITIVE
+        if rec.appeal_deadline is None:  # no appeal window: a decided appeal closes the result
+            return Status.DEFINITIVE if status == Status.DEFINITIVE else Status.CLOSED
         return Status.APPEAL_WINDOW if today <= rec.appeal_deadline else Status.CLOSED
     failing = failing_checks(rec, policy, today)
     if not failing:
@@ -416,6 +443,8 @@ def test_decide_names_the_first_reason_a_result_waits(**facts) -> None:
     )
     target, checks = decide(rec, policy, today)
     assert target == _ranked(rec, policy, today)
+    if target != rec.status:  # decide() only proposes steps the state machine allows
+        assert target in ALLOWED[rec.status], (rec.status, target)
     assert (checks is not None) == (target == Status.DEFINITIVE and rec.status not in ESTABLISHED)
     if checks is not None:
         assert all(c.ok for c in checks)
