@@ -61,6 +61,9 @@ def log_entry_view(entry: dict) -> dict[str, Any]:
     level = str(entry.get("level") or log_level(entry))
     kind = str(entry.get("event") or entry.get("kind") or entry.get("type") or "")
     parts = []
+    rule = str(entry.get("rule") or "")
+    if level == "error" and rule in labels.ERROR_RULES:
+        parts.append(labels.ERROR_RULES[rule])
     if entry.get("before") or entry.get("after"):
         parts.append(f"{_state(entry.get('before'))} → {_state(entry.get('after'))}")
     if entry.get("reason"):

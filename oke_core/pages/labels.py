@@ -31,6 +31,24 @@ ESTABLISHMENT_RULES = {
 #: The decision on a complaint or appeal (``case_file.outcome``).
 CASE_OUTCOMES = {"upheld": "gegrond", "rejected": "ongegrond"}
 
+#: What an error in the OKE-log means, for the exam office (the log keeps the rule code and the
+#: technical reason, which the pages show after this sentence).
+ERROR_RULES = {
+    "illegal-transition": "Niet-toegestane statusovergang, geweigerd; de status blijft",
+    "case-not-open": "Beslissing over een zaak die niet (meer) open is",
+    "unknown-case": "Beslissing over een onbekende zaak",
+    "case-duplicate": "Zaak is al eerder ingediend",
+    "case-id-missing": "Gebeurtenis zonder zaaknummer",
+    "case-outcome": "Onbekende uitspraak (gegrond of ongegrond verwacht)",
+    "no-result": "Geen resultaat geregistreerd voor deze deelname",
+    "not-provisional": "Eerder vaststellen kan alleen bij een voorlopig resultaat",
+    "unknown-exam-version": "Cesuur voor een onbekende examenversie",
+    "cut-score-valid": "Cesuur ongeldig; resultaten blijven voorlopig",
+    "complaint-window-closed": "Klacht na afloop van de klachttermijn (toch in behandeling genomen)",
+    "early-establishment-blocked": "Eerder vaststellen is (nog) niet mogelijk",
+    "grade-conversion": "Omzetten naar een cijfer lukte niet",
+}
+
 #: OKE-log detail keys as the pages name them (other keys are shown as they are).
 DETAIL_KEYS = {"version": "versie", "by": "door", "replaces": "vervangt", "problems": "problemen"}
 

@@ -435,3 +435,26 @@ def test_pages_of_a_rehearsal_are_reproducible(rehearsed, tmp_path) -> None:  # 
         store.close()
     for path in again:
         assert path.read_bytes() == (rehearsed.pages / path.name).read_bytes(), path.name
+
+
+def test_log_errors_are_explained_in_dutch_to_the_exam_office(rehearsed, open_page) -> None:  # type: ignore[no-untyped-def]
+    """Every kind of error the tiny year logs reads as a Dutch sentence first on the control page."""
+    from oke_core.pages import render_daily_control
+    from oke_core.pages.labels import ERROR_RULES
+    from oke_core.policy import load_policy
+    from oke_core.reports import daily_control
+    from oke_core.reports.counts import log_level
+    from oke_core.store import Store
+
+    store = Store.open(f"sqlite:///{rehearsed.folder / 'krs.sqlite'}")
+    try:
+        errors = [e for e in store.log() if log_level(e) == "error" and e["rule"]]
+        assert errors, "the tiny year logs errors (late complaints, refused steps)"
+        assert {e["rule"] for e in errors} <= set(ERROR_RULES)
+        first = errors[0]
+        control = daily_control(store, load_policy("beoordelen"), date.fromisoformat(first["at"][:10]))
+    finally:
+        store.close()
+    page = open_page(render_daily_control(control, rehearsed.folder / "control-check")).page
+    shown = page.locator("#fouten tbody tr").all_inner_texts()
+    assert shown and any(ERROR_RULES[first["rule"]] in row for row in shown), shown
