@@ -260,8 +260,10 @@ class Ingestor(ResultApplier):
                 self.irregular_offerings.add(r["offering_id"])
             if r["approved_by"]:
                 self.approved_offerings[r["offering_id"]] = r["approved_by"]
+        self.planning_rows_added = 0  # rows a newer planning added to this store (see ingest_files)
         if st.meta("planning_digest") != self.planning.digest:
             added = st.load_planning(self.planning)
+            self.planning_rows_added = int(added or 0)
             start = self.planning.institution.get("year_start")
             at = midnight(self.today) if self.today else midnight(date.fromisoformat(start)) if start else ""
             self.log.append(

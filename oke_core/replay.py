@@ -22,7 +22,7 @@ from oke_core.dataerrors import DataError
 from oke_core.ingest import IngestCounts, Ingestor
 from oke_core.planning import Planning, load_planning
 from oke_core.policy import Policy, load_policy
-from oke_core.store import Store
+from oke_core.store import Store, models
 from oke_core.store.engine import redact_url
 
 MESSAGE, EVENT = 0, 1
@@ -185,9 +185,13 @@ def ingest_files(
     events: Path | None = None,
     as_of: date | None = None,
     contract: Contract | None = None,
-) -> tuple[IngestCounts, str, str]:
-    """``oke ingest``: returns (counts, store URL without its password, policy name).
+    reprocess: bool = False,
+) -> tuple[IngestCounts, str, str, IngestCounts | None]:
+    """``oke ingest``: returns (counts, store URL without its password, policy name, what
+    re-processing the quarantine did, or None when it did not run).
 
+    The open quarantine is tried again first, before the new messages, when the planning brought
+    rows the store did not have (the missing deelname arrived) or when ``reprocess`` asks for it.
     Raises DataError on unusable input.
     """
     plan = load_planning(planning_dir)
@@ -195,10 +199,13 @@ def ingest_files(
     store = Store.open(db)
     try:
         ing = Ingestor(store, plan, pol, contract)
+        again = None
+        if reprocess or (ing.planning_rows_added and store.count(models.QuarantineItem, status="open")):
+            again = ing.reprocess_quarantine()
         counts = feed(ing, messages, events)
         if as_of is not None:
             ing.advance_to(as_of)
         ing.flush()
     finally:
         store.close()
-    return counts, redact_url(store.url), pol.name
+    return counts, redact_url(store.url), pol.name, again

@@ -26,6 +26,11 @@ def command(
         None, "--as-of", help="Advance the clock to this date (YYYY-MM-DD) at the end."
     ),
     json_out: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+    reprocess: bool = typer.Option(
+        False,
+        "--reprocess",
+        help="Try the open quarantine again first (done anyway when the planning brought new rows).",
+    ),
 ) -> None:
     """Exit 0 when the file was processed, whatever was quarantined; 2 on unusable input; 1 when
     the store could not be written."""
@@ -52,8 +57,8 @@ def command(
     if events is None and (messages.parent / "events.jsonl").is_file():
         events = messages.parent / "events.jsonl"
     try:
-        counts, store_url, policy_name = ingest_files(
-            messages, planning, db=db, policy=policy, events=events, as_of=day
+        counts, store_url, policy_name, again = ingest_files(
+            messages, planning, db=db, policy=policy, events=events, as_of=day, reprocess=reprocess
         )
     except DataError as exc:
         err.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
@@ -69,6 +74,13 @@ def command(
         )
         raise typer.Exit(1) from None
     data = counts.as_dict() | {"store": store_url, "policy": policy_name}
+    if again is not None:
+        data["reprocessed"] = {
+            "tried": again.received,
+            "applied": again.applied,
+            "duplicates": again.duplicates,
+            "still_quarantined": again.quarantined_total,
+        }
     if json_out:
         typer.echo(orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode())
         return
@@ -90,3 +102,12 @@ def command(
         table.add_row("  event errors", str(data["event_errors"]))
         table.add_row("  event duplicates", str(data["event_duplicates"]))
     out.print(table)
+    if again is not None:  # messages received before, so not in the counts above
+        r = data["reprocessed"]
+        out.print(
+            f"quarantine tried again first: {r['tried']} open, {r['applied']} applied now, "
+            f"{r['duplicates']} duplicates, {r['still_quarantined']} still quarantined",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )

@@ -143,3 +143,34 @@ def test_cli_ingest_names_the_changed_row_and_exits_2(tmp_path: Path) -> None:
         assert db.execute("SELECT email FROM student WHERE student_id = ?", (STUDENTS[1],)).fetchone()[0] != (
             "elsewhere@example.nl"
         )
+
+
+def test_cli_ingest_tries_the_quarantine_again_when_the_missing_deelname_arrives(tmp_path: Path) -> None:
+    """The planning first lacks one deelname: its result is quarantined. A later `oke ingest`
+    with the planning that has it applies that result (before the new messages), and says so."""
+    from core_builders import assoc_id
+
+    late = assoc_id(0, O_V1)
+    _write(tmp_path / "messages.jsonl", _messages())
+    World(drop_associations={late}).write(tmp_path / "planning")
+
+    def ingest(*extra: str) -> dict[str, Any]:
+        args = ("ingest", "messages.jsonl", "--planning", "planning", "--db", "x.sqlite", "--json", *extra)
+        done = run_cli(*args, cwd=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return orjson.loads(done.stdout)
+
+    first = ingest()
+    assert first["quarantined"] == {"unknown-association": 1} and "reprocessed" not in first
+    World().write(tmp_path / "planning")  # the deelname arrives
+    second = ingest()
+    assert second["reprocessed"] == {"tried": 1, "applied": 1, "duplicates": 0, "still_quarantined": 0}
+    assert second["received"] == second["duplicates"] == len(_messages())  # the file itself: all known
+    with closing(sqlite3.connect(tmp_path / "x.sqlite")) as db:
+        assert db.execute("SELECT status FROM quarantine").fetchall() == [("released",)]
+        assert db.execute("SELECT raw_score FROM result WHERE association_id = ?", (late,)).fetchone() == (
+            30,
+        )
+    third = ingest()  # the same planning again: nothing new, so no second try unless asked
+    assert "reprocessed" not in third
+    assert ingest("--reprocess")["reprocessed"]["tried"] == 0
