@@ -786,6 +786,14 @@ class Ingestor(ResultApplier):
         self.flush()
         return counts
 
+    def retry_after_planning(self) -> IngestCounts | None:
+        """Re-process the open quarantine if this Ingestor's planning brought rows the store
+        lacked (the missing deelname arrived); None when there was nothing to retry. Every front
+        door (``oke ingest``, ``oke serve``) calls it when it opens a store."""
+        if not self.planning_rows_added or not self.store.count(models.QuarantineItem, status="open"):
+            return None
+        return self.reprocess_quarantine()
+
     def extend_planning_records(self, added: dict[str, list[dict[str, Any]]]) -> None:
         """Add planning rows that arrived late (logged, so a log replay redoes it)."""
         from oke_core.planning import Association as A

@@ -22,7 +22,7 @@ from oke_core.dataerrors import DataError
 from oke_core.ingest import IngestCounts, Ingestor
 from oke_core.planning import Planning, load_planning
 from oke_core.policy import Policy, load_policy
-from oke_core.store import Store, models
+from oke_core.store import Store
 from oke_core.store.engine import redact_url
 
 MESSAGE, EVENT = 0, 1
@@ -199,9 +199,7 @@ def ingest_files(
     store = Store.open(db)
     try:
         ing = Ingestor(store, plan, pol, contract)
-        again = None
-        if reprocess or (ing.planning_rows_added and store.count(models.QuarantineItem, status="open")):
-            again = ing.reprocess_quarantine()
+        again = ing.reprocess_quarantine() if reprocess else ing.retry_after_planning()
         counts = feed(ing, messages, events)
         if as_of is not None:
             ing.advance_to(as_of)

@@ -59,6 +59,7 @@ def build_core(options: ServeOptions) -> Any:
     contract = Contract.load()
     store = Store.open(options.db, schema=options.schema)
     ingestor = Ingestor(store, planning, policy, contract)  # loads the planning into the store (idempotent)
+    ingestor.retry_after_planning()  # what --accept-unknown kept in quarantine, now that it is planned
     return CoreBackend(store, ingestor, contract)
 
 

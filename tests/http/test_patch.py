@@ -418,3 +418,19 @@ def test_served_document_describes_the_parameters_the_server_handles(server):
     assert doc["paths"]["/documents/{documentId}"]["get"]["security"] == [
         {"oAuthFlows": ["nl-test-admin-flow-2-3-4"]}
     ]
+
+
+def test_what_accept_unknown_kept_in_quarantine_is_applied_once_the_receiver_has_the_planning(
+    serve, tmp_path
+):
+    db = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    blind = serve(planning=False, db=db, accept_unknown=True, config=ServerConfig(accept_unknown=True))
+    resp = blind.patch(f"/associations/{ASSOCIATIONS[0]}", scored(raw=33))
+    assert resp.status_code == 200 and "quarantaine" in resp.json()["message"][0]["value"]
+    blind.thread.stop()
+    assert blind.store.count(models.QuarantineItem, status="open") == 1
+    planned = serve(db=db)  # restarted with --planning: the deelname is known now
+    assert planned.store.count(models.QuarantineItem, status="released") == 1
+    got = planned.http.get(f"/associations/{ASSOCIATIONS[0]}", headers=planned.headers(planned.token()))
+    assert got.status_code == 200, got.text
+    assert planned.store.count(models.ResultVersion, association_id=ASSOCIATIONS[0]) == 1
