@@ -31,6 +31,8 @@ from oke_core.okelog import AFTER, DETAIL, REASON, RULE, OkeLog, midnight, utc_t
 from oke_core.planning import Association, Planning
 from oke_core.policy import Policy
 from oke_core.quarantine import (
+    NUL,
+    NUL_STORED,
     QUARANTINE_REASONS,
     UTC_TAILS,
     Quarantined,
@@ -39,11 +41,13 @@ from oke_core.quarantine import (
     envelope_problem,
     is_moment,
     nl_consumer,
+    nul_problems,
     parse_path,
     ref_id,
     unknown_association,
     unknown_offering,
     unusable_time,
+    without_nul,
 )
 from oke_core.store import Store, models
 from oke_core.store.batch import Recorder, Target, insert_many, select_in
@@ -150,6 +154,11 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
         if not caller_froze:
             gc.unfreeze()
+
+
+def _storable(text: str) -> str:
+    """``text`` as the store keeps it: a NUL character escaped (PostgreSQL text cannot hold one)."""
+    return text.replace(NUL, NUL_STORED) if NUL in text else text
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -395,7 +404,8 @@ class Ingestor(ResultApplier):
         ``receive_many`` does this per batch; a front door that collects requests (the HTTP writer)
         calls it before ``receive`` for each. Ids not prefetched are looked up one at a time.
         """
-        wanted = sorted({i for i in ids if isinstance(i, str)} - self._looked_up)
+        # an id with a NUL is registered escaped (see _handle), and PostgreSQL refuses a raw one
+        wanted = sorted({_storable(i) for i in ids if isinstance(i, str)} - self._looked_up)
         if not wanted:
             return
         with self.store.engine.connect() as conn:
@@ -436,24 +446,38 @@ class Ingestor(ResultApplier):
         mid = get("message_id")
         method = get("method")
         path = get("path")
+        # PostgreSQL text cannot hold a NUL: the id is checked here, the path below (new paths only),
+        # the method where a quarantine row keeps it (a method with a NUL is never PATCH or PUT)
+        nul_bad = None
+        if mid.__class__ is str and NUL in mid:
+            env, nul_bad = without_nul(env)
+            get = env.get
+            mid, method, path = get("message_id"), get("method"), get("path")
         if "body_text" not in env:
             is_json = True
             body: Any = get("body")
             utf8 = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
-            text = utf8.decode()
+            text = raw_text = utf8.decode()  # a NUL in a string is written as its JSON escape
             body_key = "body@"
         else:
             is_json = False
             body = None
             raw = env["body_text"]
-            text = raw if isinstance(raw, str) else str(raw)
-            utf8 = text.encode()
+            raw_text = raw if isinstance(raw, str) else str(raw)
+            utf8 = raw_text.encode()
+            # checked as sent, stored with any NUL escaped (PostgreSQL text cannot hold one)
+            text = raw_text.replace(NUL, NUL_STORED) if NUL in raw_text else raw_text
             body_key = "body_text@"
         digest = _blake2b(utf8, digest_size=12).hexdigest()
         if not isinstance(mid, str) or not mid:
             mid = "no-id-" + digest
         route = self._routes.get(path) if path.__class__ is str else None
         if route is None:
+            if path.__class__ is str and NUL in path:
+                env, found = without_nul(env)
+                nul_bad = nul_bad or found
+                get = env.get
+                mid, method, path = get("message_id"), get("method"), get("path")
             route = parse_path(path)
             if path.__class__ is str:
                 if len(self._routes) > 200_000:
@@ -468,7 +492,7 @@ class Ingestor(ResultApplier):
             "sent_at": get("sent_at"),
             "flow_given": get("flow"),
         }
-        bad = envelope_problem(env, stamps=False)
+        bad = nul_bad or envelope_problem(env, stamps=False)
         if bad is None and requeue is None and (day is None or "received_at" in env):
             bad = envelope_problem(env) or (None if day is not None else unusable_time(stamp))
         if bad is not None:  # the fields as sent, so that a log replay sees the same envelope
@@ -514,11 +538,14 @@ class Ingestor(ResultApplier):
                     flow = detect_flow(method, path, body)
                 verdict = self.contract.check(body, flow, ctx, method=method, path=path)
             else:
-                body, verdict = self.contract.check_text(text, flow, method, path, ctx)
+                body, verdict = self.contract.check_text(raw_text, flow, method, path, ctx)
                 flow = verdict.flow
             if verdict.errors:
                 reason = "json-syntax" if any(p.code == "json-syntax" for p in verdict.errors) else "invalid"
                 raise Quarantined(reason, verdict.errors)
+            # valid JSON, but not storable; a backslash first: a one-character search is a memchr
+            if "\\" in raw_text and NUL_STORED in raw_text and (found := nul_problems(body)):
+                raise Quarantined("invalid", found)
             if kind is None:
                 raise bad_path(path)
             if kind == "offerings":
@@ -600,7 +627,7 @@ class Ingestor(ResultApplier):
                     "received_at": stamp,
                     "reason": q.reason,
                     "flow": flow if flow in (3, 4, 5) else None,
-                    "method": method if method.__class__ is str else None,
+                    "method": _storable(method) if method.__class__ is str else None,
                     "path": path if path.__class__ is str else None,
                     "body_text": text,
                     "problems": problems,
@@ -983,7 +1010,7 @@ class Ingestor(ResultApplier):
         lookup runs on a thread (``store.lookup``) while the flush pickles the previous batch."""
         lookup = self._lookup
         assert lookup is not None and self._writer is not None
-        wanted = sorted({mid for env in chunk if (mid := env.get("message_id")).__class__ is str})
+        wanted = sorted({_storable(mid) for env in chunk if (mid := env.get("message_id")).__class__ is str})
         self._lookup_floor = self._writer.stored  # the lookup sees at least these batches
         lookup.start(wanted)
         try:

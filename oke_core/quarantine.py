@@ -91,6 +91,50 @@ def is_moment(text: Any) -> bool:
 UTC_TAILS = frozenset(f":{m:02d}:{s:02d}Z" for m in range(60) for s in range(60))
 
 
+#: How a NUL character (U+0000) is stored: PostgreSQL text cannot hold it (SQLite can), so KRS
+#: keeps the six characters of its JSON escape instead, on every backend alike.
+NUL, NUL_STORED = "\x00", "\\u0000"
+_NUL_FIELDS = ("message_id", "method", "path")
+
+
+def without_nul(env: dict[str, Any]) -> tuple[dict[str, Any], Problem]:
+    """The envelope with NUL characters in its id, method and path escaped, and the problem that
+    quarantines it (a message id that cannot be stored cannot be recognised again either)."""
+    fixed = dict(env)
+    found = []
+    for key in _NUL_FIELDS:
+        value = env.get(key)
+        if value.__class__ is str and NUL in value:
+            fixed[key] = value.replace(NUL, NUL_STORED)
+            found.append(key)
+    return fixed, _envelope(f"/{found[0]}", f"{found[0]} contains a NUL character (U+0000)")
+
+
+def nul_problems(body: Any, pointer: str = "") -> list[Problem]:
+    """The strings (and keys) of a parsed body that hold a NUL character: KRS cannot store them."""
+    out: list[Problem] = []
+    if isinstance(body, str):
+        if NUL in body:
+            out.append(
+                problem(
+                    pointer,
+                    "nul-character",
+                    "the text contains a NUL character (U+0000, \\u0000 in JSON), which a KRS store "
+                    "cannot keep; remove it",
+                )
+            )
+    elif isinstance(body, dict):
+        for key, value in body.items():
+            child = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            if NUL in str(key):
+                out.extend(nul_problems(str(key), child))
+            out.extend(nul_problems(value, child))
+    elif isinstance(body, list):
+        for i, value in enumerate(body):
+            out.extend(nul_problems(value, f"{pointer}/{i}"))
+    return out
+
+
 def envelope_problem(env: dict[str, Any], *, stamps: bool = True) -> Problem | None:
     """What is wrong with the envelope fields ingest relies on (INTERFACES.md section 1), if anything.
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 import pytest
-from core_builders import EV_V1, O_V1, assoc_id, attendance_body, env, scored_body
+from core_builders import EV_V1, O_V1, assoc_id, attendance_body, env, scored_body, text_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -273,3 +273,40 @@ def test_register_rows_wait_for_a_checkpoint_and_duplicates_are_still_caught(
     again = ing.receive_many([first[1], env("m9", "2026-09-15T11:09:00Z", B, scored_body(B, raw=40))])
     assert (again.duplicates, again.applied) == (1, 1)
     assert store.count(models.InboxEntry) == 5  # the checkpoint at the end of the call wrote them
+
+
+def test_a_nul_character_is_quarantined_with_its_field_and_stored_escaped(store_factory, planning, contract):
+    """PostgreSQL text cannot hold U+0000: a message with one used to fail the whole batch there.
+    Now it is quarantined (the field named) on both backends, its text kept with the NUL escaped."""
+    from oke_core.quarantine import NUL_STORED
+
+    store = store_factory("nul")
+    nul_in_body = scored_body(A, raw=33)
+    nul_in_body["result"]["consumers"][0]["assessorCode"] = "JD\x00V"
+    sent = [
+        *_good(),
+        env("m\x00id", "2026-09-15T11:00:00Z", A, scored_body(A, raw=31)),
+        env("m4", "2026-09-15T11:05:00Z", A, nul_in_body),
+        text_env("m5", "2026-09-15T11:10:00Z", A, '{"associationType": "x\x00"}'),
+    ]
+    try:
+        ing = Ingestor(store, planning, load_policy("eduarte"), contract)
+        counts = ing.receive_many(sent)
+        ing.flush()
+        assert (counts.received, counts.applied, counts.quarantined_total) == (5, 2, 3)
+        rows = {q["message_id"]: q for q in store.rows(models.QuarantineItem)}
+        assert set(rows) == {f"m{NUL_STORED}id", "m4", "m5"}
+        problems = {mid: orjson.loads(q["problems"]) for mid, q in rows.items()}
+        assert problems[f"m{NUL_STORED}id"][0]["pointer"] == "/message_id"
+        assert [(p["pointer"], p["code"]) for p in problems["m4"]] == [
+            ("/result/consumers/0/assessorCode", "nul-character")
+        ]
+        assert (
+            rows["m5"]["reason"] == "json-syntax"
+            and rows["m5"]["body_text"] == '{"associationType": "x\\u0000"}'
+        )
+        assert all("\x00" not in str(v) for q in rows.values() for v in q.values())
+        again = ing.receive_many(sent)  # the same file again: every message recognised
+        assert again.duplicates == 5
+    finally:
+        store.close()
