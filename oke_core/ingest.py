@@ -744,8 +744,11 @@ class Ingestor(ResultApplier):
         """A KRS-side event (events.jsonl): cut score, complaint, appeal, early establishment.
 
         Idempotent by ``event_id``, like messages by message id: an event file applied twice
-        changes nothing the second time; the repeat is logged (``after`` = duplicate).
+        changes nothing the second time; the repeat is logged (``after`` = duplicate). A NUL
+        character in a text is escaped first, as in a message (PostgreSQL cannot store one).
         """
+        if any(v.__class__ is str and NUL in v for v in event.values()):
+            event = {k: _storable(v) if v.__class__ is str else v for k, v in event.items()}
         at = event.get("at")
         day = self._valid_day(at) if isinstance(at, str) else None
         if day is None:

@@ -310,3 +310,26 @@ def test_a_nul_character_is_quarantined_with_its_field_and_stored_escaped(store_
         assert again.duplicates == 5
     finally:
         store.close()
+
+
+def test_an_event_with_a_nul_character_is_applied_with_it_escaped(store_factory, planning, contract):
+    store = store_factory("nul-events")
+    event = {
+        "event_id": "e\x001",
+        "at": "2026-09-20T10:00:00Z",
+        "type": "complaint_filed",
+        "case_id": "c\x001",
+        "association_id": A,
+        "reason": "cijfer\x00klopt niet",
+    }
+    try:
+        ing = Ingestor(store, planning, load_policy("eduarte"), contract)
+        ing.receive_many(_good())
+        ing.apply_event(event)
+        ing.apply_event(event)  # the same event again
+        ing.flush()
+        [case] = store.rows(models.Case)
+        assert (case["case_id"], case["reason"]) == ("c\\u00001", "cijfer\\u0000klopt niet")
+        assert (ing.counts.events, ing.counts.event_duplicates) == (2, 1)
+    finally:
+        store.close()
