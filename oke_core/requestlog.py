@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, insert, select
 from sqlmodel import Field, SQLModel
 
+from oke_core.quarantine import NUL, NUL_STORED
+
 OUTCOMES = ("applied", "duplicate", "quarantined", "refused", "served", "error")
 
 
@@ -61,6 +63,8 @@ def _column_value(name: str, value: object) -> object:
             return "[]"
         if not isinstance(value, str):
             return json.dumps(list(value), sort_keys=True, ensure_ascii=False)  # type: ignore[arg-type]
+    if isinstance(value, str) and NUL in value:  # e.g. %00 in a URL: PostgreSQL text cannot hold it
+        return value.replace(NUL, NUL_STORED)
     return value
 
 

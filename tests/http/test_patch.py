@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
+import pytest
 from http_support import (
     ASSOCIATIONS,
     CANCELED,
@@ -14,8 +16,10 @@ from http_support import (
     UNKNOWN,
     add_associations,
     attendance,
+    pg_url,
     scored,
 )
+from sqlalchemy import text
 
 from oke.http.app import ServerConfig
 from oke_core.store import models
@@ -434,3 +438,34 @@ def test_what_accept_unknown_kept_in_quarantine_is_applied_once_the_receiver_has
     got = planned.http.get(f"/associations/{ASSOCIATIONS[0]}", headers=planned.headers(planned.token()))
     assert got.status_code == 200, got.text
     assert planned.store.count(models.ResultVersion, association_id=ASSOCIATIONS[0]) == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_nul_in_the_url_or_body_is_answered_and_logged_on_either_backend(serve, backend):
+    """%00 in a path and \\u0000 in a body: PostgreSQL text cannot hold U+0000 (a body with one
+    failed the receiver's write there); both are answered 400, and the other requests are kept."""
+    if backend == "postgresql" and pg_url() is None:
+        pytest.skip("OKE_TEST_PG_URL not set")
+    schema = "nul_" + uuid.uuid4().hex[:10]
+    srv = serve(db=pg_url(), schema=schema) if backend == "postgresql" else serve()
+    try:
+        token = srv.token()
+        odd = srv.http.patch(
+            "/associations/abc%00def", content=json.dumps(scored()), headers=srv.headers(token)
+        )
+        assert odd.status_code == 400, odd.text
+        body = scored()
+        body["result"]["consumers"][0]["assessorCode"] = "JD\x00V"
+        refused = srv.patch(f"/associations/{ASSOCIATIONS[0]}", body, token=token)
+        assert refused.status_code == 400, refused.text
+        assert [(e["pointer"], e["code"]) for e in refused.json()["errors"]] == [
+            ("/result/consumers/0/assessorCode", "nul-character")
+        ]
+        assert srv.patch(f"/associations/{ASSOCIATIONS[1]}", scored(), token=token).status_code == 200
+        srv.thread.stop()  # the writer drains: every row is stored
+        assert srv.store.count(models.QuarantineItem, reason="invalid") == 1
+        assert srv.store.count(models.ResultVersion) == 1
+    finally:
+        if backend == "postgresql":
+            with srv.store.engine.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
