@@ -44,6 +44,7 @@ from oke_core.quarantine import (
     nul_problems,
     parse_path,
     ref_id,
+    storable,
     unknown_association,
     unknown_offering,
     unusable_time,
@@ -154,11 +155,6 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
         if not caller_froze:
             gc.unfreeze()
-
-
-def _storable(text: str) -> str:
-    """``text`` as the store keeps it: a NUL character escaped (PostgreSQL text cannot hold one)."""
-    return text.replace(NUL, NUL_STORED) if NUL in text else text
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -405,7 +401,7 @@ class Ingestor(ResultApplier):
         calls it before ``receive`` for each. Ids not prefetched are looked up one at a time.
         """
         # an id with a NUL is registered escaped (see _handle), and PostgreSQL refuses a raw one
-        wanted = sorted({_storable(i) for i in ids if isinstance(i, str)} - self._looked_up)
+        wanted = sorted({storable(i) for i in ids if isinstance(i, str)} - self._looked_up)
         if not wanted:
             return
         with self.store.engine.connect() as conn:
@@ -466,7 +462,7 @@ class Ingestor(ResultApplier):
             raw_text = raw if isinstance(raw, str) else str(raw)
             utf8 = raw_text.encode()
             # checked as sent, stored with any NUL escaped (PostgreSQL text cannot hold one)
-            text = raw_text.replace(NUL, NUL_STORED) if NUL in raw_text else raw_text
+            text = storable(raw_text)
             body_key = "body_text@"
         digest = _blake2b(utf8, digest_size=12).hexdigest()
         if not isinstance(mid, str) or not mid:
@@ -627,7 +623,7 @@ class Ingestor(ResultApplier):
                     "received_at": stamp,
                     "reason": q.reason,
                     "flow": flow if flow in (3, 4, 5) else None,
-                    "method": _storable(method) if method.__class__ is str else None,
+                    "method": storable(method) if method.__class__ is str else None,
                     "path": path if path.__class__ is str else None,
                     "body_text": text,
                     "problems": problems,
@@ -748,7 +744,7 @@ class Ingestor(ResultApplier):
         character in a text is escaped first, as in a message (PostgreSQL cannot store one).
         """
         if any(v.__class__ is str and NUL in v for v in event.values()):
-            event = {k: _storable(v) if v.__class__ is str else v for k, v in event.items()}
+            event = {k: storable(v) if v.__class__ is str else v for k, v in event.items()}
         at = event.get("at")
         day = self._valid_day(at) if isinstance(at, str) else None
         if day is None:
@@ -1013,7 +1009,7 @@ class Ingestor(ResultApplier):
         lookup runs on a thread (``store.lookup``) while the flush pickles the previous batch."""
         lookup = self._lookup
         assert lookup is not None and self._writer is not None
-        wanted = sorted({_storable(mid) for env in chunk if (mid := env.get("message_id")).__class__ is str})
+        wanted = sorted({storable(mid) for env in chunk if (mid := env.get("message_id")).__class__ is str})
         self._lookup_floor = self._writer.stored  # the lookup sees at least these batches
         lookup.start(wanted)
         try:

@@ -97,6 +97,11 @@ NUL, NUL_STORED = "\x00", "\\u0000"
 _NUL_FIELDS = ("message_id", "method", "path")
 
 
+def storable(text: str) -> str:
+    """``text`` as a store keeps it: each NUL character escaped."""
+    return text.replace(NUL, NUL_STORED) if NUL in text else text
+
+
 def without_nul(env: dict[str, Any]) -> tuple[dict[str, Any], Problem]:
     """The envelope with NUL characters in its id, method and path escaped, and the problem that
     quarantines it (a message id that cannot be stored cannot be recognised again either)."""
@@ -105,7 +110,7 @@ def without_nul(env: dict[str, Any]) -> tuple[dict[str, Any], Problem]:
     for key in _NUL_FIELDS:
         value = env.get(key)
         if value.__class__ is str and NUL in value:
-            fixed[key] = value.replace(NUL, NUL_STORED)
+            fixed[key] = storable(value)
             found.append(key)
     return fixed, _envelope(f"/{found[0]}", f"{found[0]} contains a NUL character (U+0000)")
 

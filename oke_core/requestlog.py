@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, insert, select
 from sqlmodel import Field, SQLModel
 
-from oke_core.quarantine import NUL, NUL_STORED
+from oke_core.quarantine import storable
 
 OUTCOMES = ("applied", "duplicate", "quarantined", "refused", "served", "error")
 
@@ -63,8 +63,8 @@ def _column_value(name: str, value: object) -> object:
             return "[]"
         if not isinstance(value, str):
             return json.dumps(list(value), sort_keys=True, ensure_ascii=False)  # type: ignore[arg-type]
-    if isinstance(value, str) and NUL in value:  # e.g. %00 in a URL: PostgreSQL text cannot hold it
-        return value.replace(NUL, NUL_STORED)
+    if isinstance(value, str):  # e.g. %00 in a URL: PostgreSQL text cannot hold a NUL
+        return storable(value)
     return value
 
 

@@ -22,6 +22,15 @@ DEVIATION_NL = {
 }
 
 
+#: The per-period counts of a college or component row (compliance ``by_college``/``by_component``).
+_COUNT_KEYS = ("results", "provisional", "definitive", "passed", "failed", "no_outcome")
+_COUNT_HEADERS = ("resultaten", "voorlopig", "definitief", "geslaagd", "gezakt", "geen uitslag")
+
+
+def _counts(row: dict[str, Any]) -> list[Any]:
+    return [row[k] for k in _COUNT_KEYS]
+
+
 def _cell(v: Any) -> str:
     if v is None:
         return "-"
@@ -100,59 +109,15 @@ def compliance_markdown(c: dict[str, Any]) -> str:
     for p in c["periods"]:
         out += [f"## Periode {p['period']} ({p['from']} t/m {p['to']})", "", "### Per college", ""]
         out += _table(
-            [
-                "college",
-                "naam",
-                "resultaten",
-                "voorlopig",
-                "definitief",
-                "geslaagd",
-                "gezakt",
-                "geen uitslag",
-            ],
-            [
-                [
-                    r["college_code"],
-                    r["college_name"],
-                    r["results"],
-                    r["provisional"],
-                    r["definitive"],
-                    r["passed"],
-                    r["failed"],
-                    r["no_outcome"],
-                ]
-                for r in p["by_college"]
-            ],
+            ["college", "naam", *_COUNT_HEADERS],
+            [[r["college_code"], r["college_name"], *_counts(r)] for r in p["by_college"]],
         )
         out += ["### Per examenonderdeel", ""]
         out += _table(
+            ["onderdeel", "naam", "college", "variant", *_COUNT_HEADERS, "gemiddeld cijfer"],
             [
-                "onderdeel",
-                "naam",
-                "college",
-                "variant",
-                "resultaten",
-                "voorlopig",
-                "definitief",
-                "geslaagd",
-                "gezakt",
-                "geen uitslag",
-                "gemiddeld cijfer",
-            ],
-            [
-                [
-                    r["component_code"],
-                    r["component_name"],
-                    r["college_code"],
-                    r["variant"],
-                    r["results"],
-                    r["provisional"],
-                    r["definitive"],
-                    r["passed"],
-                    r["failed"],
-                    r["no_outcome"],
-                    r["mean_grade"],
-                ]
+                [r["component_code"], r["component_name"], r["college_code"], r["variant"], *_counts(r)]
+                + [r["mean_grade"]]
                 for r in p["by_component"]
             ],
         )

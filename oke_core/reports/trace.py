@@ -6,7 +6,8 @@ import contextlib
 import json
 from typing import Any
 
-from oke_core.pages.labels import CASE_OUTCOMES, ESTABLISHMENT_RULES, GRADE_WORDS
+from oke_core.pages.labels import CASE_OUTCOMES, ESTABLISHMENT_RULES
+from oke_core.pages.render import grade
 from oke_core.reports.lookups import Lookups, day_of, iso
 from oke_core.store import Store, models
 
@@ -28,11 +29,6 @@ _ORDER = [
     "appeal",
     "appeal_window",
 ]
-
-
-def _grade_nl(grade: str) -> str:
-    """A stored grade in the trainer's Dutch: '9,5', 'behaald', 'voldoende'."""
-    return GRADE_WORDS.get(grade) or grade.replace(".", ",")
 
 
 def log_entry(row: dict[str, Any]) -> dict[str, Any]:
@@ -112,7 +108,7 @@ def trace(store: Store, association_id: str) -> dict[str, Any]:
             day_of(cut["released_at"]),
             cut["released_by"],
             f"Cesuur {cut['cut_score']} van {cut['max_raw_score'] or r['max_raw_score']} punten"
-            + (f"; cijfer {_grade_nl(r['grade'])}" if r["grade"] else ""),
+            + (f"; cijfer {grade(r['grade'])}" if r["grade"] else ""),
         )
     for case in store.rows(models.Case, association_id=association_id):
         kind = {"inspection": "inspection", "complaint": "complaint", "appeal": "appeal"}.get(

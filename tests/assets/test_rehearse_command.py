@@ -46,12 +46,17 @@ COLUMNS = [
 ]
 
 
-def _rehearse(out: Path, *extra: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "OKE_DB_URL"}
+def _rehearse(
+    out: Path | None, *extra: str, scenario: str = "tiny", cwd: Path = REPO, scenario_dir: Path | None = None
+) -> subprocess.CompletedProcess:
+    """`oke rehearse` in a fresh process, without the caller's OKE_DB_URL or OKE_SCENARIO_DIR."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OKE_DB_URL", "OKE_SCENARIO_DIR")}
+    if scenario_dir is not None:
+        env["OKE_SCENARIO_DIR"] = str(scenario_dir)
     oke = Path(sys.executable).with_name("oke")
     return subprocess.run(
-        [str(oke), "rehearse", "tiny", "--out", str(out), *extra],
-        cwd=REPO,
+        [str(oke), "rehearse", scenario, *([] if out is None else ["--out", str(out)]), *extra],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -131,16 +136,7 @@ def test_invalid_scenario_names_file_line_and_field(tmp_path):
     scenarios = tmp_path / "scenarios"
     scenarios.mkdir()
     (scenarios / "broken.yaml").write_text("seed: 7\ninstitution:\n  students: -3\n")
-    env = {k: v for k, v in os.environ.items() if k != "OKE_DB_URL"} | {"OKE_SCENARIO_DIR": str(scenarios)}
-    oke = Path(sys.executable).with_name("oke")
-    done = subprocess.run(
-        [str(oke), "rehearse", "broken", "--out", str(tmp_path / "out")],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = _rehearse(tmp_path / "out", scenario="broken", scenario_dir=scenarios)
     assert done.returncode == 1
     err = " ".join(done.stderr.split())
     assert "broken.yaml:3" in err and "/institution/students" in err and "minimum" in err
@@ -164,20 +160,8 @@ def test_an_institution_rehearses_its_own_scenario_file_under_its_own_policy(tmp
         "\ncomplaint_window_working_days: 10\n", "\ncomplaint_window_working_days: 12\n"
     )
     (own / "beleid" / "roc-midden.yaml").write_text(policy_text, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k not in ("OKE_DB_URL", "OKE_SCENARIO_DIR")}
-    oke = Path(sys.executable).with_name("oke")
-
-    def rehearse(out: Path) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [str(oke), "rehearse", str(own / "roc-midden.yaml"), "--out", str(out)],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-
-    first, again = rehearse(tmp_path / "a"), rehearse(tmp_path / "b")
+    mine = str(own / "roc-midden.yaml")
+    first, again = (_rehearse(tmp_path / d, scenario=mine, cwd=tmp_path) for d in ("a", "b"))
     assert first.returncode == again.returncode == 0, first.stdout + first.stderr
     assert "Rehearsal roc-midden" in first.stdout and "policy roc-midden" in first.stdout
     a, b = tmp_path / "a", tmp_path / "b"
@@ -198,18 +182,9 @@ def test_an_institution_rehearses_its_own_scenario_file_under_its_own_policy(tmp
 
     typo = own / "typo.yaml"
     typo.write_text(scenario.replace("seed: 7\n", "seed: 7\npolicy: beleid/typo.yaml\n"), encoding="utf-8")
-    refused = subprocess.run(
-        [str(oke), "rehearse", str(typo), "--out", str(tmp_path / "c")],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    refused = _rehearse(tmp_path / "c", scenario=str(typo), cwd=tmp_path)
     assert refused.returncode == 1
     err = " ".join(refused.stderr.split())
     assert f"{typo}:8: /policy: policy-file:" in err and "Traceback" not in refused.stderr
-    missing = subprocess.run(
-        [str(oke), "rehearse", str(own / "nope.yaml")], cwd=tmp_path, env=env, capture_output=True, text=True
-    )
+    missing = _rehearse(None, scenario=str(own / "nope.yaml"), cwd=tmp_path)
     assert missing.returncode == 2 and "no such scenario file" in missing.stderr
