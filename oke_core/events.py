@@ -78,6 +78,17 @@ def apply(ing: Ingestor, event: dict[str, Any], at: str) -> bool:
     return handler(ing, event, at)
 
 
+#: Case status of a complaint or appeal filed when the result's state does not admit it
+#: ("niet-ontvankelijk"); ``rejected`` is how stores before 2026-12-08 wrote it.
+INADMISSIBLE = frozenset({"inadmissible", "rejected"})
+
+
+def _not_admissible(ing: Ingestor, event: dict[str, Any], at: str, rule: str, reason: str) -> bool:
+    """The case is kept (the report counts it), the result does not move; one error says why."""
+    ing.cases[event["case_id"]]["status"] = "inadmissible"
+    return _error(ing, at, event, rule, reason)
+
+
 def _record(ing: Ingestor, event: dict[str, Any], at: str):  # type: ignore[no-untyped-def]
     aid = event.get("association_id")
     rec = ing.results.get(aid) if isinstance(aid, str) else None
@@ -169,11 +180,15 @@ def complaint_filed(ing: Ingestor, event: dict[str, Any], at: str) -> bool:
         return False
     rec = _record(ing, event, at)
     if rec.status in ESTABLISHED or rec.status == Status.WITHDRAWN:
-        ing.cases[event["case_id"]]["status"] = "rejected"
-        ing.transition(
-            rec, Status.COMPLAINT_OPEN, at, event.get("event_id"), "complaint-filed"
-        )  # logs the error
-        return False
+        since = f" since {rec.definitive_on.isoformat()}" if rec.definitive_on else ""
+        return _not_admissible(
+            ing,
+            event,
+            at,
+            "complaint-after-establishment",
+            f"complaint filed while the result is {rec.status}{since}; not admissible, the result "
+            "stays as it is (after establishment the route is an appeal to the CBE)",
+        )
     rec.open_complaints += 1
     ing.mark_dirty(rec.association_id)
     if rec.complaint_deadline is not None and ing.today is not None and ing.today > rec.complaint_deadline:
@@ -193,14 +208,21 @@ def complaint_filed(ing: Ingestor, event: dict[str, Any], at: str) -> bool:
 def _decide_case(
     ing: Ingestor, event: dict[str, Any], at: str, kind: str
 ) -> tuple[dict[str, Any] | None, bool]:
+    """The open case to act on, or (None, applied?) when there is nothing to act on."""
     case = ing.cases.get(str(event.get("case_id")))
     if case is None or case["kind"] != kind:
         _error(ing, at, event, "unknown-case", f"no {kind} case {event.get('case_id')}")
         return None, False
+    outcome = event.get("outcome")
+    if case["status"] in INADMISSIBLE and outcome in ("upheld", "rejected"):
+        # the exam board still answers a case KRS found not admissible: kept on the case, no effect
+        # on the result (a changed result arrives as a corrected flow-3 message, under the policy)
+        case.update(outcome=outcome, decided_at=at, decided_by=event.get("decided_by"))
+        ing.mark_case(case["case_id"])
+        return None, True
     if case["status"] != "open":
         _error(ing, at, event, "case-not-open", f"{kind} case {case['case_id']} is {case['status']}")
         return None, False
-    outcome = event.get("outcome")
     if outcome not in ("upheld", "rejected"):
         _error(ing, at, event, "case-outcome", f"outcome {outcome!r} is not upheld or rejected")
         return None, False
@@ -211,8 +233,8 @@ def _decide_case(
 
 def complaint_decided(ing: Ingestor, event: dict[str, Any], at: str) -> bool:
     case, ok = _decide_case(ing, event, at, "complaint")
-    if not ok or case is None:
-        return False
+    if case is None:
+        return ok  # ok: the answer to a case that was not admitted, recorded on the case
     rec = ing.results.get(case["association_id"])
     if rec is None:
         return True
@@ -229,9 +251,17 @@ def appeal_filed(ing: Ingestor, event: dict[str, Any], at: str) -> bool:
         return False
     rec = _record(ing, event, at)
     if rec.status not in (Status.DEFINITIVE, Status.APPEAL_WINDOW, Status.APPEAL_OPEN):
-        ing.cases[event["case_id"]]["status"] = "rejected"
-        ing.transition(rec, Status.APPEAL_OPEN, at, event.get("event_id"), "appeal-filed")  # logs the error
-        return False
+        if rec.status == Status.CLOSED:
+            why = "the appeal window is over" + (
+                f" (closed on {rec.closed_on.isoformat()})" if rec.closed_on else ""
+            )
+        elif rec.status == Status.WITHDRAWN:
+            why = "the result is withdrawn"
+        else:
+            why = f"the result is {rec.status}: an appeal is possible only after establishment"
+        return _not_admissible(
+            ing, event, at, "appeal-not-admissible", f"appeal filed while {why}; not admissible"
+        )
     rec.open_appeals += 1
     ing.mark_dirty(rec.association_id)
     ing.settle(rec, at, event.get("event_id"), "appeal-filed")
@@ -240,8 +270,8 @@ def appeal_filed(ing: Ingestor, event: dict[str, Any], at: str) -> bool:
 
 def appeal_decided(ing: Ingestor, event: dict[str, Any], at: str) -> bool:
     case, ok = _decide_case(ing, event, at, "appeal")
-    if not ok or case is None:
-        return False
+    if case is None:
+        return ok  # ok: the answer to a case that was not admitted, recorded on the case
     rec = ing.results.get(case["association_id"])
     if rec is None:
         return True

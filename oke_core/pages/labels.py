@@ -31,6 +31,9 @@ ESTABLISHMENT_RULES = {
 #: The decision on a complaint or appeal (``case_file.outcome``).
 CASE_OUTCOMES = {"upheld": "gegrond", "rejected": "ongegrond"}
 
+#: Added to a complaint or appeal KRS did not admit (case status ``inadmissible``).
+NOT_ADMITTED = " (niet-ontvankelijk: ingediend toen het resultaat dat niet toeliet)"
+
 #: What an error in the OKE-log means, for the exam office (the log keeps the rule code and the
 #: technical reason, which the pages show after this sentence).
 ERROR_RULES = {
@@ -44,6 +47,10 @@ ERROR_RULES = {
     "not-provisional": "Eerder vaststellen kan alleen bij een voorlopig resultaat",
     "unknown-exam-version": "Cesuur voor een onbekende examenversie",
     "cut-score-valid": "Cesuur ongeldig; resultaten blijven voorlopig",
+    "complaint-after-establishment": "Klacht na de definitieve vaststelling: niet-ontvankelijk, het "
+    "resultaat blijft (de weg is nu beroep bij de CBE)",
+    "appeal-not-admissible": "Beroep niet-ontvankelijk: alleen mogelijk na de vaststelling en binnen "
+    "de beroepstermijn",
     "complaint-window-closed": "Klacht na afloop van de klachttermijn (toch in behandeling genomen)",
     "early-establishment-blocked": "Eerder vaststellen is (nog) niet mogelijk",
     "grade-conversion": "Omzetten naar een cijfer lukte niet",

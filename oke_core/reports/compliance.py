@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 from typing import Any
 
+from oke_core.events import INADMISSIBLE
 from oke_core.policy import Policy
 from oke_core.reports.counts import intake_counts, is_irregularity, log_level, numeric_grade
 from oke_core.reports.lookups import Lookups, day_of, iso, status_on
@@ -192,7 +193,15 @@ def compliance(
     windows = {"inspection": due_by_result, "complaint": due_by_result}
     appeal_due = {r["association_id"]: r["appeal_deadline"] for r in store.rows(models.Result)}
     for kind, label in (("inspection", "inspections"), ("complaint", "complaints"), ("appeal", "appeals")):
-        stats = {"filed": 0, "decided": 0, "upheld": 0, "rejected": 0, "open": 0, "on_time": 0}
+        stats = {
+            "filed": 0,
+            "decided": 0,
+            "upheld": 0,
+            "rejected": 0,
+            "inadmissible": 0,
+            "open": 0,
+            "on_time": 0,
+        }
         durations: list[int] = []
         due = windows.get(kind, appeal_due)
         for case in store.rows(models.Case, kind=kind):
@@ -200,7 +209,13 @@ def compliance(
             if filed is None or filed > as_of:
                 continue
             stats["filed"] += 1
-            decided = day_of(case["decided_at"]) or (filed if case["status"] == "rejected" else None)
+            if case["status"] in INADMISSIBLE:
+                # settled when it was filed (not admitted); filed too late by definition, and no
+                # handling time: a 0 would pull the median down
+                stats["decided"] += 1
+                stats["inadmissible"] += 1
+                continue
+            decided = day_of(case["decided_at"])
             if kind == "inspection" and case["status"] == "open":
                 # an inspection has no decision event: it is over once the complaint window (or,
                 # without one, the provisional phase) of its result is over
@@ -210,11 +225,10 @@ def compliance(
                     durations.append(cal.between(filed, max(filed, closes)))
                 else:
                     stats["open"] += 1
-            elif case["status"] in ("decided", "rejected") and decided is not None and decided <= as_of:
+            elif case["status"] == "decided" and decided is not None and decided <= as_of:
                 stats["decided"] += 1
-                outcome = case["outcome"] or "rejected"  # status "rejected": not admissible (too late)
-                if outcome in ("upheld", "rejected"):
-                    stats[outcome] += 1
+                if case["outcome"] in ("upheld", "rejected"):
+                    stats[case["outcome"]] += 1
                 durations.append(cal.between(filed, decided))
             else:
                 stats["open"] += 1

@@ -6,7 +6,8 @@ import contextlib
 import json
 from typing import Any
 
-from oke_core.pages.labels import CASE_OUTCOMES, ESTABLISHMENT_RULES
+from oke_core.events import INADMISSIBLE
+from oke_core.pages.labels import CASE_OUTCOMES, ESTABLISHMENT_RULES, NOT_ADMITTED
 from oke_core.pages.render import grade
 from oke_core.reports.lookups import Lookups, day_of, iso
 from oke_core.store import Store, models
@@ -114,13 +115,16 @@ def trace(store: Store, association_id: str) -> dict[str, Any]:
         kind = {"inspection": "inspection", "complaint": "complaint", "appeal": "appeal"}.get(
             case["kind"], case["kind"]
         )
-        step(kind, day_of(case["filed_at"]), "student", case["reason"] or case["kind"])
+        inadmissible = case["status"] in INADMISSIBLE
+        filed_text = case["reason"] or case["kind"]
+        step(kind, day_of(case["filed_at"]), "student", filed_text + (NOT_ADMITTED if inadmissible else ""))
         if case["decided_at"]:
             step(
                 "complaint_decided" if case["kind"] != "appeal" else "appeal",
                 day_of(case["decided_at"]),
                 case["decided_by"],
-                f"Uitspraak: {CASE_OUTCOMES.get(case['outcome'], case['outcome'])}",
+                f"Uitspraak: {CASE_OUTCOMES.get(case['outcome'], case['outcome'])}"
+                + (" (zonder gevolg voor het resultaat)" if inadmissible else ""),
             )
     if r["corrections"]:
         step("correction", r["scored_on"], supplier, f"{r['corrections']} correctie(s) ontvangen")

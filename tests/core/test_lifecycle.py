@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oke_core.lifecycle import ALLOWED, ESTABLISHED, IllegalTransition, Status, check_transition
-from oke_core.store import Store
+from oke_core.store import Store, models
 
 A = assoc_id(0, O_V1)
 V2 = assoc_id(0, O_V2)
@@ -268,25 +268,57 @@ def test_early_establishment_skips_the_waiting_but_not_the_cut_score(make_ingest
     )
 
 
-def test_complaint_after_establishment_is_an_error_not_a_silent_change(make_ingestor, store) -> None:
+def test_complaint_after_establishment_is_not_admitted_and_its_decision_is_no_second_error(
+    make_ingestor, store
+) -> None:
+    """beoordelen has no complaint window: a complaint about a definitive result is one error with
+    its own rule (not a refused 'definitive -> complaint_open'), the case is kept as not admitted,
+    and the exam board's later answer is recorded on it without a second error."""
     ing = make_ingestor("beoordelen")
     ing.receive(env("m1", "2026-09-16T11:00:00Z", PF, scored_body(PF, raw=8, max_raw=10, score="passed")))
-    ing.apply_event(
-        {
-            "event_id": "k",
-            "at": "2026-09-20T10:00:00Z",
-            "type": "complaint_filed",
-            "case_id": "K9",
-            "association_id": PF,
-        }
-    )
+    filed = {"event_id": "k", "at": "2026-09-20T10:00:00Z", "type": "complaint_filed", "case_id": "K9"}
+    ing.apply_event(filed | {"association_id": PF})
+    assert ing.counts.event_errors == 1
+    decided = {"event_id": "k2", "at": "2026-10-02T10:00:00Z", "type": "complaint_decided", "case_id": "K9"}
+    ing.apply_event(decided | {"outcome": "upheld", "decided_by": "examencommissie"})
+    assert ing.counts.event_errors == 1
     ing.flush()
-    assert store.result(PF)["status"] == "definitive"
+    r = store.result(PF)
+    assert (r["status"], r["open_complaints"]) == ("definitive", 0)
     [err] = [e for e in store.log(PF) if e["kind"] == "error"]
-    assert err["rule"] == "illegal-transition" and (err["before"], err["after"]) == (
-        "definitive",
-        "complaint_open",
+    assert err["rule"] == "complaint-after-establishment" and "not admissible" in err["reason"]
+    assert not [e for e in store.log() if e["rule"] in ("illegal-transition", "case-not-open")]
+    [case] = store.rows(models.Case, case_id="K9")
+    assert (case["status"], case["outcome"], case["decided_by"]) == (
+        "inadmissible",
+        "upheld",
+        "examencommissie",
     )
+    ing.apply_event({**decided, "event_id": "k4", "case_id": "nope", "outcome": "upheld"})
+    assert ing.counts.event_errors == 2  # an answer to an unknown case still is one
+
+
+@pytest.mark.parametrize(
+    ("before_cut", "why"),
+    [(True, "possible only after establishment"), (False, "appeal window is over")],
+)
+def test_an_appeal_the_state_does_not_admit_is_named_as_such(make_ingestor, store, before_cut, why) -> None:
+    ing = make_ingestor("eduarte")
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", A, scored_body(A, raw=40)))
+    at = "2026-09-17T10:00:00Z"
+    if not before_cut:
+        cut(ing, "2026-09-17T09:00:00Z")
+        ing.advance_to(date(2026, 12, 31))
+        at = "2026-12-31T10:00:00Z"
+    before = ing.results[A].status
+    assert before == ("complaint_window" if before_cut else "closed")
+    ing.apply_event({"event_id": "b", "at": at, "type": "appeal_filed", "case_id": "B1", "association_id": A})
+    ing.flush()
+    assert ing.counts.event_errors == 1
+    [err] = [e for e in store.log(A) if e["kind"] == "error"]
+    assert err["rule"] == "appeal-not-admissible" and why in err["reason"]
+    [case] = store.rows(models.Case, case_id="B1")
+    assert case["status"] == "inadmissible" and store.result(A)["status"] == before
 
 
 def test_marking_and_import_deadlines(make_ingestor, store) -> None:

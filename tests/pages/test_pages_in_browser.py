@@ -69,7 +69,8 @@ def test_exam_board_page_shows_the_compliance_numbers(rehearsed, open_page, scre
     for kind in ("inspections", "complaints", "appeals"):
         row = page.locator(f'tr[data-case="{kind}"] td').all_inner_texts()
         c = report["cases"][kind]
-        assert row[1:6] == [number(c[k]) for k in ("filed", "decided", "upheld", "rejected", "open")]
+        keys = ("filed", "decided", "upheld", "rejected", "inadmissible", "open", "on_time")
+        assert row[1:8] == [number(c[k]) for k in keys]
     assert _field(page, "cases.corrections") == number(report["cases"]["corrections"])
     for code, n in report["quarantine_reasons"].items():
         assert page.locator(f'tr[data-reason="{code}"] td.num').inner_text() == number(n)

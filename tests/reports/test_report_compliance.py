@@ -53,7 +53,9 @@ def test_shape_matches_interfaces(tiny):
     for k in ("inspections", "complaints", "appeals"):
         case = c["cases"][k]
         assert case["decided"] + case["open"] == case["filed"]
-        assert case["upheld"] + case["rejected"] <= case["decided"]
+        assert case["upheld"] + case["rejected"] + case["inadmissible"] <= case["decided"]
+        if k != "inspections":  # complaints and appeals are settled by a decision or not admitted
+            assert case["upheld"] + case["rejected"] + case["inadmissible"] == case["decided"]
     assert {d["kind"] for d in c["deviations"]} == {"irregularity", "log_error", "illegal_transition"}
     json.dumps(c, allow_nan=False)  # JSON-ready
 
@@ -113,3 +115,21 @@ def test_eduarte_policy_counts_establishment_deadline(tiny_eduarte):
     assert 0 < c["totals"]["definitive"] <= est["total"] <= c["totals"]["results"]
     assert est["on_time"] + est["late"] == est["total"]
     assert c["policy"] == "eduarte"
+
+
+def test_complaints_not_admitted_are_counted_apart(tiny):
+    """tiny runs under beoordelen (no complaint window): some complaints come after the result is
+    definitive. They are 'niet-ontvankelijk', not 'ongegrond' decided in 0 days and filed in time."""
+    report = _report(tiny)
+    c = report["cases"]["complaints"]
+    not_admitted = [e for e in tiny.store.log() if e["rule"] == "complaint-after-establishment"]
+    assert c["inadmissible"] == len(not_admitted) > 0
+    assert c["on_time"] == c["filed"] - c["inadmissible"]  # no window under beoordelen: the rest is in time
+    assert c["upheld"] + c["rejected"] > 0
+    assert c["median_working_days"] >= 5  # the simulator's exam board takes 5-15 working days
+    assert not [e for e in tiny.store.log() if e["rule"] in ("illegal-transition", "case-not-open")]
+    md = compliance_markdown(report)
+    header = next(line for line in md.splitlines() if line.startswith("| soort | ingediend"))
+    row = next(line for line in md.splitlines() if line.startswith("| Klachten"))
+    cells = dict(zip(header.strip("|").split("|"), row.strip("|").split("|"), strict=True))
+    assert int(cells[" niet-ontvankelijk "]) == c["inadmissible"]
