@@ -128,12 +128,27 @@ def _unusual_envelope(
     return Message(source, env["body"], None, method, path, flow, message_id, env)  # type: ignore[arg-type]
 
 
+BOM = b"\xef\xbb\xbf"
+
+
 def from_bytes(source: str, data: bytes) -> Message:
-    """A whole message (file or line): parse fast; on failure keep the text for the line/column report."""
+    """A whole .json file: one message. Parse fast; on failure keep the text for the line/column report."""
+    data = data.removeprefix(BOM)  # editors on Windows save UTF-8 with a byte order mark
     try:
-        return from_value(source, orjson.loads(data))
+        value = orjson.loads(data)
     except orjson.JSONDecodeError:
         return _broken(source, data)
+    if type(value) is list and value and all(type(v) is dict for v in value):
+        problem = Problem(
+            pointer="",
+            code="json-syntax",
+            message=f"the file holds a JSON array of {len(value)} objects, and a .json file is one message",
+            severity=ERROR,
+            explanation="For several messages use a .jsonl file, one message (body or envelope) per "
+            f"line, for example: jq -c '.[]' {Path(source).name} > messages.jsonl",
+        )
+        return Message(source, value, envelope_problem=problem)
+    return from_value(source, value)
 
 
 def not_utf8_problem(data: bytes) -> Problem | None:
@@ -184,6 +199,8 @@ def read_file(path: Path) -> Iterator[Message]:
             loads, decode_error = orjson.loads, orjson.JSONDecodeError
             with path.open("rb") as handle:
                 for number, line in enumerate(handle, start=1):
+                    if number == 1:
+                        line = line.removeprefix(BOM)  # as ingest reads it (replay.py)
                     try:
                         value = loads(line)
                     except decode_error:

@@ -206,3 +206,34 @@ def test_bytes_that_are_not_utf8_are_a_syntax_error_not_replaced(tmp_path: Path)
         assert "not UTF-8" in error["message"]
     text = oke(str(tmp_path / "many.jsonl")).stdout
     assert f"{tmp_path / 'many.jsonl'}:2: error: (whole body): [json-syntax] the body is not UTF-8" in text
+
+
+def test_a_byte_order_mark_is_read_past_as_ingest_does(tmp_path: Path) -> None:
+    """A file saved by a Windows editor starts with a UTF-8 BOM: its first envelope is still an
+    envelope (it used to be checked as a bare body and fail on 'associationType'), in .jsonl and .json."""
+    bom = b"\xef\xbb\xbf"
+    stream = tmp_path / "export.jsonl"
+    stream.write_bytes(bom + f"{envelope(VALID)}\n{envelope(SCORED, message_id='m-2')}\n".encode())
+    single = tmp_path / "one.json"
+    single.write_bytes(bom + envelope(SCORED).encode())
+    r = oke(str(stream), str(single), "--format", "json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = json.loads(r.stdout)
+    assert [(m["source"], m["valid"], m["flow"]) for m in out] == [
+        (f"{stream}:1", True, 3),
+        (f"{stream}:2", True, 3),
+        (str(single), True, 3),
+    ]
+
+
+def test_a_json_array_of_messages_names_the_jsonl_way(tmp_path: Path) -> None:
+    many = tmp_path / "export.json"
+    many.write_text(json.dumps([json.loads(envelope(VALID)), json.loads(envelope(SCORED))]))
+    r = oke(str(many))
+    assert r.returncode == 1
+    assert "a JSON array of 2 objects, and a .json file is one message" in r.stdout
+    assert "jq -c '.[]' export.json > messages.jsonl" in r.stdout.replace("\n    ", " ")
+    assert "Traceback" not in r.stderr
+    lone = tmp_path / "list.json"  # an array that is not a list of messages keeps the body error
+    lone.write_text("[1, 2]")
+    assert "must be a JSON object, not an array" in oke(str(lone)).stdout
