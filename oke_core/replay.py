@@ -18,6 +18,7 @@ import orjson
 
 from oke_core.calendar import local_date, parse_datetime
 from oke_core.contract import Contract
+from oke_core.contract.sources import BOM
 from oke_core.dataerrors import DataError
 from oke_core.ingest import IngestCounts, Ingestor
 from oke_core.planning import Planning, load_planning
@@ -55,8 +56,8 @@ def message_lines(path: Path, sent_at: str) -> Iterator[tuple[int, dict[str, Any
     """
     with path.open("rb") as fh:
         for lineno, line in enumerate(fh, 1):
-            if lineno == 1 and line.startswith(b"\xef\xbb\xbf"):
-                line = line[3:]
+            if lineno == 1:
+                line = line.removeprefix(BOM)
             if not line.strip():
                 continue
             try:
@@ -78,8 +79,8 @@ def _stream(
     last = _EPOCH
     with path.open("rb") as fh:
         for lineno, line in enumerate(fh, 1):
-            if lineno == 1 and line.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark
-                line = line[3:]
+            if lineno == 1:
+                line = line.removeprefix(BOM)  # a UTF-8 byte order mark
             if not line.strip():
                 continue
             try:

@@ -249,3 +249,16 @@ def test_journal_skips_accepted_messages_on_a_rerun(server, tmp_path):
     resent = [r.message_id for r in after[len([b for b in before if b.method == "PATCH"]) :]]
     assert resent == ["m-3", "m-4", "m-5"]  # only the refused ones went out again
     assert server.store.count(models.ResultVersion) == 3
+
+
+def test_send_reads_past_a_byte_order_mark(server, tmp_path):
+    """A message file saved with a UTF-8 BOM is sent whole (it used to stop at line 1: 'not valid JSON')."""
+    messages = tmp_path / "bom.jsonl"
+    messages.write_bytes(b"\xef\xbb\xbf" + mixed_messages(tmp_path).read_bytes())
+    result = runner.invoke(
+        cli,
+        ["send", str(messages), "--to", server.url, "--client-id", "dev-client"]
+        + ["--client-secret", "dev-secret", "--format", "json", "--quiet"],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["total"] == 7
