@@ -18,6 +18,7 @@ import orjson
 
 from oke_core.calendar import WorkingDays, local_date, parse_datetime
 from oke_core.contract.scores import RESULT_VALUE_TYPES
+from oke_core.contract.sources import BOM
 from oke_core.dataerrors import DataError, pointer_of
 
 UUID = {"type": "string", "minLength": 1}
@@ -194,6 +195,8 @@ def _check(name: str, path: Path, line: int, obj: Any) -> None:
 def _jsonl(path: Path, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
     with path.open("rb") as fh:
         for lineno, raw in enumerate(fh, 1):
+            if lineno == 1:
+                raw = raw.removeprefix(BOM)  # a file saved by a Windows editor
             if not raw.strip():
                 continue
             try:
@@ -224,6 +227,8 @@ def first_line_of(path: Path, key: str, value: str) -> tuple[int, str] | None:
             for lineno, raw in enumerate(fh, 1):
                 if not raw.strip():
                     continue
+                if lineno == 1:
+                    raw = raw.removeprefix(BOM)
                 hit = next((p for p, v in _ids(orjson.loads(raw), key) if v == value), None)
                 if hit is not None:
                     return lineno, hit
@@ -289,7 +294,7 @@ def load_planning(directory: str | Path) -> Planning:
     if not inst_path.is_file():
         raise DataError(inst_path, None, "", "planning.missing-file", "institution.json not found")
     digest = hashlib.sha256()
-    raw = inst_path.read_bytes()
+    raw = inst_path.read_bytes().removeprefix(BOM)
     digest.update(raw)
     try:
         institution = orjson.loads(raw)

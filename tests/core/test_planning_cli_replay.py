@@ -80,6 +80,28 @@ def test_planning_errors_name_file_line_and_pointer(tmp_path: Path) -> None:
         load_planning(root)
 
 
+def test_a_planning_saved_with_byte_order_marks_and_crlf_loads_the_same(tmp_path: Path) -> None:
+    """Planning files edited on Windows (UTF-8 with BOM, CRLF line ends) load as the originals;
+    institution.json with a BOM used to stop with 'byte order mark is not supported'."""
+    plain = load_planning(World().write(tmp_path / "plain"))
+    root = World().write(tmp_path / "windows")
+    for path in sorted(root.iterdir()):
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    edited = load_planning(root)
+    assert edited.institution == plain.institution
+    assert (edited.students, edited.associations, edited.exam_versions) == (
+        plain.students,
+        plain.associations,
+        plain.exam_versions,
+    )
+    lines = (root / "associations.jsonl").read_bytes().split(b"\r\n")
+    row = orjson.loads(lines[0].removeprefix(b"\xef\xbb\xbf"))
+    row["student_id"] = "nobody"  # errors on the first line still name it
+    (root / "associations.jsonl").write_bytes(b"\xef\xbb\xbf" + b"\r\n".join([orjson.dumps(row), *lines[1:]]))
+    with pytest.raises(DataError, match=r"associations.jsonl:1: /student_id: .* \[ref.unknown-student\]"):
+        load_planning(root)
+
+
 def test_replay_merges_messages_and_events_by_time(tmp_path: Path, store_factory) -> None:
     out = write_out(tmp_path)
     store = store_factory("r")
