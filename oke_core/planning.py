@@ -20,6 +20,7 @@ from oke_core.calendar import WorkingDays, local_date, parse_datetime
 from oke_core.contract.scores import RESULT_VALUE_TYPES
 from oke_core.contract.sources import BOM
 from oke_core.dataerrors import DataError, pointer_of
+from oke_core.nul import nul_pointers
 
 UUID = {"type": "string", "minLength": 1}
 DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
@@ -204,7 +205,22 @@ def _jsonl(path: Path, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
             except orjson.JSONDecodeError as exc:
                 raise DataError(path, lineno, "", "json-syntax", str(exc)) from None
             _check(name, path, lineno, obj)
+            if b"\\u0000" in raw:  # JSON writes a NUL only as this escape
+                _refuse_nul(path, lineno, obj)
             yield lineno, obj
+
+
+def _refuse_nul(path: Path, line: int, obj: Any) -> None:
+    """A planning text with a NUL would load on SQLite and fail on PostgreSQL: refused on both."""
+    for pointer in nul_pointers(obj):
+        raise DataError(
+            path,
+            line,
+            pointer,
+            "nul-character",
+            "the text contains a NUL character (U+0000, \\u0000 in JSON), which a KRS store cannot "
+            "keep; remove it",
+        )
 
 
 def _ids(obj: dict[str, Any], key: str) -> Iterator[tuple[str, Any]]:
@@ -301,6 +317,8 @@ def load_planning(directory: str | Path) -> Planning:
     except orjson.JSONDecodeError as exc:
         raise DataError(inst_path, None, "", "json-syntax", str(exc)) from None
     _check("institution.json", inst_path, 1, institution)
+    if b"\\u0000" in raw:
+        _refuse_nul(inst_path, 1, institution)
     _check_dates(inst_path, raw, institution)
     plan = Planning(institution=institution)
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from oke_core.contract import Problem
+from oke_core.nul import NUL, nul_pointers, storable
 from oke_core.planning import Association
 
 NL = "nl-test-admin"
@@ -93,13 +94,7 @@ UTC_TAILS = frozenset(f":{m:02d}:{s:02d}Z" for m in range(60) for s in range(60)
 
 #: How a NUL character (U+0000) is stored: PostgreSQL text cannot hold it (SQLite can), so KRS
 #: keeps the six characters of its JSON escape instead, on every backend alike.
-NUL, NUL_STORED = "\x00", "\\u0000"
 _NUL_FIELDS = ("message_id", "method", "path")
-
-
-def storable(text: str) -> str:
-    """``text`` as a store keeps it: each NUL character escaped."""
-    return text.replace(NUL, NUL_STORED) if NUL in text else text
 
 
 def without_nul(env: dict[str, Any]) -> tuple[dict[str, Any], Problem]:
@@ -115,29 +110,17 @@ def without_nul(env: dict[str, Any]) -> tuple[dict[str, Any], Problem]:
     return fixed, _envelope(f"/{found[0]}", f"{found[0]} contains a NUL character (U+0000)")
 
 
-def nul_problems(body: Any, pointer: str = "") -> list[Problem]:
+def nul_problems(body: Any) -> list[Problem]:
     """The strings (and keys) of a parsed body that hold a NUL character: KRS cannot store them."""
-    out: list[Problem] = []
-    if isinstance(body, str):
-        if NUL in body:
-            out.append(
-                problem(
-                    pointer,
-                    "nul-character",
-                    "the text contains a NUL character (U+0000, \\u0000 in JSON), which a KRS store "
-                    "cannot keep; remove it",
-                )
-            )
-    elif isinstance(body, dict):
-        for key, value in body.items():
-            child = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
-            if NUL in str(key):
-                out.extend(nul_problems(str(key), child))
-            out.extend(nul_problems(value, child))
-    elif isinstance(body, list):
-        for i, value in enumerate(body):
-            out.extend(nul_problems(value, f"{pointer}/{i}"))
-    return out
+    return [
+        problem(
+            pointer,
+            "nul-character",
+            "the text contains a NUL character (U+0000, \\u0000 in JSON), which a KRS store "
+            "cannot keep; remove it",
+        )
+        for pointer in nul_pointers(body)
+    ]
 
 
 def envelope_problem(env: dict[str, Any], *, stamps: bool = True) -> Problem | None:

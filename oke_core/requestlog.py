@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, insert, select
 from sqlmodel import Field, SQLModel
 
-from oke_core.quarantine import storable
+from oke_core.nul import storable
 
 OUTCOMES = ("applied", "duplicate", "quarantined", "refused", "served", "error")
 

@@ -278,7 +278,7 @@ def test_register_rows_wait_for_a_checkpoint_and_duplicates_are_still_caught(
 def test_a_nul_character_is_quarantined_with_its_field_and_stored_escaped(store_factory, planning, contract):
     """PostgreSQL text cannot hold U+0000: a message with one used to fail the whole batch there.
     Now it is quarantined (the field named) on both backends, its text kept with the NUL escaped."""
-    from oke_core.quarantine import NUL_STORED
+    from oke_core.nul import NUL_STORED
 
     store = store_factory("nul")
     nul_in_body = scored_body(A, raw=33)

@@ -102,6 +102,29 @@ def test_a_planning_saved_with_byte_order_marks_and_crlf_loads_the_same(tmp_path
         load_planning(root)
 
 
+@pytest.mark.parametrize("file", ["students.jsonl", "institution.json"])
+def test_a_nul_character_in_the_planning_is_refused_with_its_place(tmp_path: Path, file: str) -> None:
+    """PostgreSQL cannot store U+0000 and stopped the load with a driver traceback; SQLite took it.
+    Both now refuse it on load, naming file, line and field."""
+    root = World().write(tmp_path / "p")
+    path = root / file
+    if file == "institution.json":
+        inst = orjson.loads(path.read_bytes())
+        inst["name"] = "ROC \x00Test"
+        path.write_bytes(orjson.dumps(inst))
+        where = "institution.json:1: /name:"
+    else:
+        lines = path.read_bytes().splitlines()
+        row = orjson.loads(lines[1])
+        row["family_name"] = "Jan\x00sen"
+        lines[1] = orjson.dumps(row)
+        path.write_bytes(b"\n".join(lines) + b"\n")
+        where = "students.jsonl:2: /family_name:"
+    with pytest.raises(DataError, match=r"NUL character") as exc:
+        load_planning(root)
+    assert where in str(exc.value) and exc.value.rule == "nul-character"
+
+
 def test_replay_merges_messages_and_events_by_time(tmp_path: Path, store_factory) -> None:
     out = write_out(tmp_path)
     store = store_factory("r")
