@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from oke_core.events import INADMISSIBLE
+from oke_core.lifecycle import ESTABLISHED
 from oke_core.pages.labels import CASE_OUTCOMES, ESTABLISHMENT_RULES, NOT_ADMITTED
 from oke_core.pages.render import grade
 from oke_core.reports.lookups import Lookups, day_of, iso
@@ -53,9 +54,13 @@ def trace(store: Store, association_id: str) -> dict[str, Any]:
     cal = look.calendar
     steps: list[dict[str, Any]] = []
 
-    def step(kind: str, day: Any, actor: str | None, detail: str) -> None:
+    def step(kind: str, day: Any, actor: str | None, detail: str, rank_as: str | None = None) -> None:
+        """``rank_as``: the step whose place it takes among steps of the same day."""
         if day is not None:
-            steps.append({"step": kind, "date": iso(day), "actor": actor or "", "detail": detail})
+            rank = _ORDER.index(rank_as or kind) if (rank_as or kind) in _ORDER else len(_ORDER)
+            steps.append(
+                {"step": kind, "date": iso(day), "actor": actor or "", "detail": detail, "_rank": rank}
+            )
 
     step(
         "sitting", r["sitting_date"], supplier, f"Afname in zitting {session.get('name') or r['offering_id']}"
@@ -83,6 +88,7 @@ def trace(store: Store, association_id: str) -> dict[str, Any]:
             + ("" if v["disposition"] == "current" else f"; {v['disposition']}"),
         )
     log = [log_entry(e) for e in store.log(association_id)]
+    established: list[tuple[Any, str | None, str]] = []
     for e in log:
         if e["kind"] == "message" and e.get("after") == "quarantined":
             step(
@@ -98,6 +104,14 @@ def trace(store: Store, association_id: str) -> dict[str, Any]:
                 "KRS",
                 f"Bericht {e['message_id']} al ontvangen, niet opnieuw verwerkt",
             )
+        elif e["kind"] == "transition" and e.get("after") == "definitive":
+            # every establishment, also one that a correction later reopened
+            how = str(e.get("rule") or "").removeprefix("establishment:")
+            established.append(
+                (day_of(e["at"]), e["actor"], f"Definitief vastgesteld ({ESTABLISHMENT_RULES.get(how, how)})")
+            )
+        elif e["kind"] == "transition" and e.get("after") == "corrected" and e.get("before") in ESTABLISHED:
+            step("correction", day_of(e["at"]), "KRS", "Correctie na de vaststelling: opnieuw voorlopig")
     step(
         "provisional", r["provisional_since"], "KRS", "Voorlopig resultaat zichtbaar in het studentenportaal"
     )
@@ -117,7 +131,14 @@ def trace(store: Store, association_id: str) -> dict[str, Any]:
         )
         inadmissible = case["status"] in INADMISSIBLE
         filed_text = case["reason"] or case["kind"]
-        step(kind, day_of(case["filed_at"]), "student", filed_text + (NOT_ADMITTED if inadmissible else ""))
+        step(
+            kind,
+            day_of(case["filed_at"]),
+            "student",
+            filed_text + (NOT_ADMITTED if inadmissible else ""),
+            # not admitted because the result was already established: after it on the same day
+            rank_as="appeal" if inadmissible and kind == "complaint" else None,
+        )
         if case["decided_at"]:
             step(
                 "complaint_decided" if case["kind"] != "appeal" else "appeal",
@@ -128,14 +149,21 @@ def trace(store: Store, association_id: str) -> dict[str, Any]:
             )
     if r["corrections"]:
         step("correction", r["scored_on"], supplier, f"{r['corrections']} correctie(s) ontvangen")
-    step(
-        "definitive",
-        r["definitive_on"],
-        r["definitive_by"],
-        f"Definitief vastgesteld ({ESTABLISHMENT_RULES.get(r['definitive_rule'], r['definitive_rule'])})",
-    )
+    if not established and r["definitive_on"] is not None:  # a log without its transitions
+        rule = r["definitive_rule"]
+        established.append(
+            (
+                r["definitive_on"],
+                r["definitive_by"],
+                f"Definitief vastgesteld ({ESTABLISHMENT_RULES.get(rule, rule)})",
+            )
+        )
+    for day, by, text in established:
+        step("definitive", day, by, text)
     step("appeal_window", r["appeal_deadline"], "CBE", "Einde beroepstermijn")
-    steps.sort(key=lambda s: (s["date"], _ORDER.index(s["step"]) if s["step"] in _ORDER else len(_ORDER)))
+    steps.sort(key=lambda s: (s["date"], s["_rank"]))
+    for s in steps:
+        del s["_rank"]
 
     deadlines = []
     for name, value in (

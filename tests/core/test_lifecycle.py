@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oke_core.lifecycle import ALLOWED, ESTABLISHED, IllegalTransition, Status, check_transition
+from oke_core.reports import trace
 from oke_core.store import Store, models
 
 A = assoc_id(0, O_V1)
@@ -480,3 +481,16 @@ def test_decide_names_the_first_reason_a_result_waits(**facts) -> None:
     assert (checks is not None) == (target == Status.DEFINITIVE and rec.status not in ESTABLISHED)
     if checks is not None:
         assert all(c.ok for c in checks)
+
+
+def test_the_walkthrough_puts_a_same_day_late_complaint_after_the_establishment(make_ingestor, store) -> None:
+    """Cut score in the morning (definitive at once under beoordelen), complaint that afternoon:
+    the trainer's timeline listed the complaint first, as if it had come in time."""
+    ing = make_ingestor("beoordelen")
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", A, scored_body(A, raw=25)))
+    cut(ing, "2026-09-18T09:00:00Z")
+    complaint = {"event_id": "k", "at": "2026-09-18T15:00:00Z", "type": "complaint_filed", "case_id": "K1"}
+    ing.apply_event(complaint | {"association_id": A, "reason": "Telfout"})
+    ing.flush()
+    steps = [(s["date"], s["step"]) for s in trace(store, A)["steps"]]
+    assert steps[-2:] == [("2026-09-18", "definitive"), ("2026-09-18", "complaint")]

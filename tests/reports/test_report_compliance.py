@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from oke_core.reports import compliance, compliance_markdown
+from oke_core.reports import compliance, compliance_markdown, trace
 from oke_core.reports.counts import intake_counts
+from oke_core.store import models
 
 TOP = {
     "scenario",
@@ -133,3 +134,17 @@ def test_complaints_not_admitted_are_counted_apart(tiny):
     row = next(line for line in md.splitlines() if line.startswith("| Klachten"))
     cells = dict(zip(header.strip("|").split("|"), row.strip("|").split("|"), strict=True))
     assert int(cells[" niet-ontvankelijk "]) == c["inadmissible"]
+
+
+def test_a_complaint_not_admitted_follows_the_establishment_in_the_walkthrough(tiny):
+    """The trainer's timeline reads 'definitief vastgesteld', then the complaint that came too late.
+    An upheld one is followed by a correction that reopens and re-establishes the result: the
+    timeline showed only that last establishment, so the complaint seemed to come before any."""
+    cases = [c for c in tiny.store.rows(models.Case, kind="complaint") if c["status"] == "inadmissible"]
+    assert cases
+    reopened = 0
+    for case in cases:
+        steps = [s["step"] for s in trace(tiny.store, case["association_id"])["steps"]]
+        assert steps.index("definitive") < steps.index("complaint"), (case["association_id"], steps)
+        reopened += steps.count("definitive") > 1
+    assert reopened > 0
