@@ -79,7 +79,7 @@ def apply(ing: Ingestor, event: dict[str, Any], at: str) -> bool:
 
 
 #: Case status of a complaint or appeal filed when the result's state does not admit it
-#: ("niet-ontvankelijk"); ``rejected`` is how stores before 2026-12-08 wrote it.
+#: ("niet-ontvankelijk"); ``rejected`` is how older stores wrote it (read the same way).
 INADMISSIBLE = frozenset({"inadmissible", "rejected"})
 
 
