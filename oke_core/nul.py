@@ -11,6 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 NUL, NUL_STORED = "\x00", "\\u0000"
+#: What a user is told, with the field's pointer (rule ``nul-character``).
+NUL_MESSAGE = (
+    "the text contains a NUL character (U+0000, \\u0000 in JSON), which a KRS store cannot keep; remove it"
+)
 
 
 def storable(text: str) -> str:

@@ -18,9 +18,9 @@ import orjson
 
 from oke_core.calendar import WorkingDays, local_date, parse_datetime
 from oke_core.contract.scores import RESULT_VALUE_TYPES
-from oke_core.contract.sources import BOM
+from oke_core.contract.sources import BOM, open_lines
 from oke_core.dataerrors import DataError, pointer_of
-from oke_core.nul import nul_pointers
+from oke_core.nul import NUL_MESSAGE, nul_pointers
 
 UUID = {"type": "string", "minLength": 1}
 DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
@@ -194,10 +194,8 @@ def _check(name: str, path: Path, line: int, obj: Any) -> None:
 
 
 def _jsonl(path: Path, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open("rb") as fh:
+    with open_lines(path) as fh:
         for lineno, raw in enumerate(fh, 1):
-            if lineno == 1:
-                raw = raw.removeprefix(BOM)  # a file saved by a Windows editor
             if not raw.strip():
                 continue
             try:
@@ -213,14 +211,7 @@ def _jsonl(path: Path, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
 def _refuse_nul(path: Path, line: int, obj: Any) -> None:
     """A planning text with a NUL would load on SQLite and fail on PostgreSQL: refused on both."""
     for pointer in nul_pointers(obj):
-        raise DataError(
-            path,
-            line,
-            pointer,
-            "nul-character",
-            "the text contains a NUL character (U+0000, \\u0000 in JSON), which a KRS store cannot "
-            "keep; remove it",
-        )
+        raise DataError(path, line, pointer, "nul-character", NUL_MESSAGE)
 
 
 def _ids(obj: dict[str, Any], key: str) -> Iterator[tuple[str, Any]]:
@@ -239,12 +230,10 @@ def first_line_of(path: Path, key: str, value: str) -> tuple[int, str] | None:
     memory. None when the file is not at hand or not one JSON object per line.
     """
     try:
-        with path.open("rb") as fh:
+        with open_lines(path) as fh:
             for lineno, raw in enumerate(fh, 1):
                 if not raw.strip():
                     continue
-                if lineno == 1:
-                    raw = raw.removeprefix(BOM)
                 hit = next((p for p, v in _ids(orjson.loads(raw), key) if v == value), None)
                 if hit is not None:
                     return lineno, hit

@@ -18,7 +18,7 @@ import orjson
 
 from oke_core.calendar import local_date, parse_datetime
 from oke_core.contract import Contract
-from oke_core.contract.sources import BOM
+from oke_core.contract.sources import open_lines
 from oke_core.dataerrors import DataError
 from oke_core.ingest import IngestCounts, Ingestor
 from oke_core.planning import Planning, load_planning
@@ -54,10 +54,8 @@ def message_lines(path: Path, sent_at: str) -> Iterator[tuple[int, dict[str, Any
     A line that is not a JSON object is wrapped (``wrapped_line``) with ``sent_at``; a UTF-8 byte
     order mark is skipped. ``_stream`` reads ``oke ingest``'s files the same way, in time order.
     """
-    with path.open("rb") as fh:
+    with open_lines(path) as fh:
         for lineno, line in enumerate(fh, 1):
-            if lineno == 1:
-                line = line.removeprefix(BOM)
             if not line.strip():
                 continue
             try:
@@ -77,10 +75,8 @@ def _stream(
         return
     seq = count()
     last = _EPOCH
-    with path.open("rb") as fh:
+    with open_lines(path) as fh:
         for lineno, line in enumerate(fh, 1):
-            if lineno == 1:
-                line = line.removeprefix(BOM)  # a UTF-8 byte order mark
             if not line.strip():
                 continue
             try:

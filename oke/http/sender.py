@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import orjson
 
-from oke_core.contract.sources import BOM
+from oke_core.contract.sources import open_lines
 from oke_core.dataerrors import DataError
 
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -93,10 +93,8 @@ class SendReport:
 
 def read_envelopes(path: Path) -> Iterator[Envelope]:
     """Stream and check the message file; a bad line stops with file:line: pointer: message [rule]."""
-    with path.open("rb") as fh:
+    with open_lines(path) as fh:  # past a byte order mark, as validate and ingest read
         for lineno, raw in enumerate(fh, 1):
-            if lineno == 1:
-                raw = raw.removeprefix(BOM)  # read past a byte order mark, as validate and ingest do
             if not raw.strip():
                 continue
             try:

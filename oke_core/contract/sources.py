@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
@@ -131,6 +132,18 @@ def _unusual_envelope(
 BOM = b"\xef\xbb\xbf"
 
 
+def open_lines(path: Path) -> BinaryIO:
+    """``path`` opened for reading lines, past a UTF-8 byte order mark (Windows editors write one).
+
+    Every JSONL reader (validate, ingest, send, the planning) opens its files through this, so
+    none of them tests each line for the mark.
+    """
+    handle = path.open("rb")
+    if handle.read(3) != BOM:
+        handle.seek(0)
+    return handle
+
+
 def from_bytes(source: str, data: bytes) -> Message:
     """A whole .json file: one message. Parse fast; on failure keep the text for the line/column report."""
     data = data.removeprefix(BOM)  # editors on Windows save UTF-8 with a byte order mark
@@ -197,10 +210,8 @@ def read_file(path: Path) -> Iterator[Message]:
         if path.suffix == ".jsonl":
             prefix = f"{path}:"
             loads, decode_error = orjson.loads, orjson.JSONDecodeError
-            with path.open("rb") as handle:
+            with open_lines(path) as handle:
                 for number, line in enumerate(handle, start=1):
-                    if number == 1:
-                        line = line.removeprefix(BOM)  # as ingest reads it (replay.py)
                     try:
                         value = loads(line)
                     except decode_error:

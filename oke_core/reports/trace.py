@@ -33,6 +33,10 @@ _ORDER = [
 ]
 
 
+def _established(rule: str | None) -> str:
+    return f"Definitief vastgesteld ({ESTABLISHMENT_RULES.get(rule or '', rule)})"
+
+
 def log_entry(row: dict[str, Any]) -> dict[str, Any]:
     """A stored OKE-log row as JSON-ready data (``detail`` as an object)."""
     out = dict(row)
@@ -88,7 +92,6 @@ def trace(store: Store, association_id: str) -> dict[str, Any]:
             + ("" if v["disposition"] == "current" else f"; {v['disposition']}"),
         )
     log = [log_entry(e) for e in store.log(association_id)]
-    established: list[tuple[Any, str | None, str]] = []
     for e in log:
         if e["kind"] == "message" and e.get("after") == "quarantined":
             step(
@@ -107,9 +110,7 @@ def trace(store: Store, association_id: str) -> dict[str, Any]:
         elif e["kind"] == "transition" and e.get("after") == "definitive":
             # every establishment, also one that a correction later reopened
             how = str(e.get("rule") or "").removeprefix("establishment:")
-            established.append(
-                (day_of(e["at"]), e["actor"], f"Definitief vastgesteld ({ESTABLISHMENT_RULES.get(how, how)})")
-            )
+            step("definitive", day_of(e["at"]), e["actor"], _established(how))
         elif e["kind"] == "transition" and e.get("after") == "corrected" and e.get("before") in ESTABLISHED:
             step("correction", day_of(e["at"]), "KRS", "Correctie na de vaststelling: opnieuw voorlopig")
     step(
@@ -126,9 +127,7 @@ def trace(store: Store, association_id: str) -> dict[str, Any]:
             + (f"; cijfer {grade(r['grade'])}" if r["grade"] else ""),
         )
     for case in store.rows(models.Case, association_id=association_id):
-        kind = {"inspection": "inspection", "complaint": "complaint", "appeal": "appeal"}.get(
-            case["kind"], case["kind"]
-        )
+        kind = case["kind"]
         inadmissible = case["status"] in INADMISSIBLE
         filed_text = case["reason"] or case["kind"]
         step(
@@ -149,17 +148,9 @@ def trace(store: Store, association_id: str) -> dict[str, Any]:
             )
     if r["corrections"]:
         step("correction", r["scored_on"], supplier, f"{r['corrections']} correctie(s) ontvangen")
-    if not established and r["definitive_on"] is not None:  # a log without its transitions
-        rule = r["definitive_rule"]
-        established.append(
-            (
-                r["definitive_on"],
-                r["definitive_by"],
-                f"Definitief vastgesteld ({ESTABLISHMENT_RULES.get(rule, rule)})",
-            )
-        )
-    for day, by, text in established:
-        step("definitive", day, by, text)
+    if r["definitive_on"] is not None and not any(s["step"] == "definitive" for s in steps):
+        # a log without its transitions: the result row still says when
+        step("definitive", r["definitive_on"], r["definitive_by"], _established(r["definitive_rule"]))
     step("appeal_window", r["appeal_deadline"], "CBE", "Einde beroepstermijn")
     steps.sort(key=lambda s: (s["date"], s["_rank"]))
     for s in steps:
