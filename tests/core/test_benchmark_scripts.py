@@ -45,6 +45,8 @@ def test_ingest_benchmark_balances_its_counts_and_removes_its_temporary_folder(t
     assert counts["quarantined_total"] and counts["duplicates"]  # the generated faults are caught
     assert "messages/s" in done.stdout and "peak RSS" in done.stdout
     assert list(tmp.iterdir()) == [], "the benchmark left its work folder behind"
+    if hasattr(os, "sched_setaffinity"):  # "on one core" is enforced, not assumed
+        assert "pinned to cpu " in done.stdout
 
 
 def test_ingest_benchmark_keeps_a_work_folder_it_was_given(tmp_path: Path) -> None:
