@@ -33,6 +33,7 @@ def result_view(result: dict, day: str) -> dict[str, Any]:
         None if definitive else (result.get("expected_definitive_on") or result.get("definitive_on"))
     )
     view.setdefault("score", None)
+    view.setdefault("cases", [])  # portal data of older releases has none
 
     def passed(key: str) -> bool:
         d = as_date(result.get(key))

@@ -10,7 +10,7 @@ from typing import Any
 from oke_core.events import INADMISSIBLE
 from oke_core.policy import Policy
 from oke_core.reports.counts import intake_counts, is_irregularity, log_level, numeric_grade
-from oke_core.reports.lookups import Lookups, day_of, iso, status_on
+from oke_core.reports.lookups import Lookups, day_of, inspection_closes, iso, status_on
 from oke_core.store import Store, models
 
 #: A cut score released later than this many working days after the first sitting is "late"
@@ -58,7 +58,7 @@ def compliance(
     marking, imports, establishment = [0, 0], [0, 0], [0, 0]
     corrections = 0
     due_by_result: dict[str, date | None] = {}
-    inspection_closes: dict[str, date | None] = {}
+    inspection_ends: dict[str, date | None] = {}
     for r in store.rows(models.Result):
         if r["received_on"] > as_of:
             continue
@@ -67,7 +67,7 @@ def compliance(
         totals[status] += 1
         corrections += r["corrections"] or 0
         due_by_result[r["association_id"]] = r["complaint_deadline"]
-        inspection_closes[r["association_id"]] = r["complaint_deadline"] or r["definitive_on"]
+        inspection_ends[r["association_id"]] = inspection_closes(r)
         start = r["provisional_since"] or r["received_on"]
         status_changes[(start, "provisional")] += 1
         if status in ("definitive", "withdrawn") and r["definitive_on"]:
@@ -217,9 +217,7 @@ def compliance(
                 continue
             decided = day_of(case["decided_at"])
             if kind == "inspection" and case["status"] == "open":
-                # an inspection has no decision event: it is over once the complaint window (or,
-                # without one, the provisional phase) of its result is over
-                closes = inspection_closes.get(case["association_id"])
+                closes = inspection_ends.get(case["association_id"])
                 if closes is not None and closes < as_of:
                     stats["decided"] += 1
                     durations.append(cal.between(filed, max(filed, closes)))

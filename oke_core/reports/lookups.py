@@ -59,6 +59,12 @@ def iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def inspection_closes(row: dict[str, Any]) -> date | None:
+    """When an inspection of this result is over. It has no decision event: it ends with the
+    complaint window or, without one, with the provisional phase."""
+    return row["complaint_deadline"] or row["definitive_on"]
+
+
 def day_of(moment: str | None) -> date | None:
     """The Dutch calendar date of a stored RFC 3339 moment."""
     return local_date(moment) if moment else None

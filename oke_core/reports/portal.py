@@ -5,11 +5,40 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from oke_core.events import INADMISSIBLE
 from oke_core.policy import Policy
-from oke_core.reports.lookups import Lookups, iso, status_on
+from oke_core.reports.lookups import Lookups, day_of, inspection_closes, iso, status_on
 from oke_core.store import Store, models
 
 PORTAL_STATUS = {"provisional": "voorlopig", "definitive": "definitief"}
+CASE_KIND = {"inspection": "Inzage", "complaint": "Klacht", "appeal": "Beroep bij de CBE"}
+CASE_OUTCOME = {"upheld": "gegrond", "rejected": "ongegrond"}
+
+
+def _case_view(case: dict[str, Any], result: dict[str, Any], day: date) -> dict[str, Any]:
+    """The student's own inspection, complaint or appeal as it stood at the end of ``day``."""
+    decided = day_of(case["decided_at"])
+    if case["status"] in INADMISSIBLE:
+        state = "niet-ontvankelijk"  # KRS refused it when it was filed
+    elif case["status"] == "decided" and decided is not None and decided <= day:
+        state = CASE_OUTCOME.get(case["outcome"] or "", "afgehandeld")
+    elif case["kind"] == "inspection":
+        closes = inspection_closes(result)
+        state = "afgerond" if closes is not None and closes < day else "aangevraagd"
+    else:
+        state = "in behandeling"
+    kind = CASE_KIND.get(case["kind"], case["kind"])
+    return {"kind": kind, "filed_on": iso(day_of(case["filed_at"])), "state": state}
+
+
+def _cases_by_result(store: Store, day: date) -> dict[str, list[dict[str, Any]]]:
+    """The cases filed by the end of ``day``, per association, in the order they were filed."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for case in sorted(store.rows(models.Case), key=lambda c: (c["filed_at"], c["case_id"])):
+        filed = day_of(case["filed_at"])
+        if filed is not None and filed <= day:
+            found.setdefault(case["association_id"], []).append(case)
+    return found
 
 
 def _score_text(r: dict[str, Any]) -> str | None:
@@ -30,9 +59,11 @@ def portal_view(store: Store, policy: Policy, day: date, student_id: str | None 
     """Students (by student number) with the results registered by the end of ``day``.
 
     Withdrawn results are not shown; a variant-1 grade appears only once the cut score is known;
-    ``expected_definitive_on`` is the date the policy will establish a provisional result.
+    ``expected_definitive_on`` is the date the policy will establish a provisional result;
+    ``cases`` are the student's inspections, complaints and appeals, with how each stood that day.
     """
     look = Lookups.load(store)
+    cases = _cases_by_result(store, day)
     students: dict[str, list[dict[str, Any]]] = {}
     where = {"student_id": student_id} if student_id else {}
     for r in store.rows(models.Result, **where):
@@ -57,6 +88,7 @@ def portal_view(store: Store, policy: Policy, day: date, student_id: str | None 
                 "definitive_on": iso(r["definitive_on"]) if definitive else None,
                 "expected_definitive_on": None if definitive else iso(r["establishment_due"]),
                 "appeal_until": iso(r["appeal_deadline"]) if definitive else None,
+                "cases": [_case_view(c, r, day) for c in cases.get(r["association_id"], ())],
             }
         )
     out = []

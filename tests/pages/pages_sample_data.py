@@ -261,6 +261,7 @@ def portal() -> dict:
                         "complaint_until": "2026-09-28",
                         "definitive_on": "2026-10-02",
                         "appeal_until": "2026-10-16",
+                        "cases": [{"kind": "Klacht", "filed_on": "2026-10-05", "state": "niet-ontvankelijk"}],
                     },
                     {
                         "component_code": "BPV-TECH",
@@ -289,6 +290,7 @@ def portal() -> dict:
                         "complaint_until": "2026-10-12",
                         "definitive_on": "2026-10-26",
                         "appeal_until": None,
+                        "cases": [{"kind": "Klacht", "filed_on": "2026-09-30", "state": "in behandeling"}],
                     }
                 ],
             },

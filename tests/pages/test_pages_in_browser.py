@@ -168,6 +168,21 @@ def test_portal_page_shows_each_students_results(rehearsed, open_page, screensho
     for i in range(voorlopig.count()):
         text = voorlopig.nth(i).inner_text()
         assert "Definitief vastgesteld" not in text and "Wordt definitief" in text
+    # Each student's own inspections, complaints and appeals, as the data says, and none the exam
+    # board does not count (withdrawn results, not shown, may hold a few more there).
+    cases = [c for s in portal["students"] for r in s["results"] for c in r["cases"]]
+    on_page = page.locator("dd[data-case]")
+    assert [on_page.nth(i).get_attribute("data-case") for i in range(on_page.count())] == [
+        c["state"] for c in cases
+    ]
+    board = report["cases"]
+    for kind, counted in (("Klacht", "complaints"), ("Beroep bij de CBE", "appeals")):
+        mine = [c["state"] for c in cases if c["kind"] == kind]
+        assert mine.count("gegrond") <= board[counted]["upheld"]
+        assert mine.count("ongegrond") <= board[counted]["rejected"]
+        assert mine.count("niet-ontvankelijk") <= board[counted]["inadmissible"]
+    assert len([c for c in cases if c["kind"] == "Inzage"]) <= board["inspections"]["filed"]
+    assert {"niet-ontvankelijk", "ongegrond"} <= {c["state"] for c in cases}, "the tiny year has both"
 
 
 NOT_SAT = {"notPresent": "niet verschenen", "notStarted": "niet begonnen", "notFinished": "niet afgemaakt"}

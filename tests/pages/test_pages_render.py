@@ -167,6 +167,18 @@ def test_portal_never_calls_a_provisional_result_definitive(tmp_path: Path) -> N
             assert "Wordt definitief" in body
 
 
+def test_portal_shows_the_students_complaints_and_how_they_stand(tmp_path: Path) -> None:
+    html = pages.render_portal(sample_data.portal(), tmp_path).read_text(encoding="utf-8")
+    cards = dict(
+        re.findall(r'<section class="student"[^>]*data-student="(\d+)">(.*?)</section>', html, flags=re.S)
+    )
+    assert "ingediend op woensdag 30 september 2026: <strong>in behandeling</strong>" in cards["7654321"]
+    refused = cards["1234567"]
+    assert "ingediend op maandag 5 oktober 2026: <strong>niet-ontvankelijk</strong>" in refused
+    assert "ingediend toen het resultaat dat niet toeliet" in refused
+    assert "in behandeling" not in refused
+
+
 def test_empty_days_render_with_a_plain_dutch_note(tmp_path: Path) -> None:
     control = {
         "day": "2026-09-14",

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oke_core.reports import daily_control, notifications, portal_view, trace
+from oke_core.reports.lookups import day_of, inspection_closes
 from oke_core.store import models
 
 
@@ -112,3 +113,78 @@ def test_trace_steps_in_time_order(tiny):
     names = [d["name"] for d in t["deadlines"]]
     assert "marking" in names
     assert all(d["working_days"] >= 0 for d in t["deadlines"])
+
+
+def _shown_cases(view: dict, reh, association_id: str) -> list[dict]:
+    r = next(x for x in reh.store.rows(models.Result) if x["association_id"] == association_id)
+    code = next(
+        c["code"] for c in reh.store.rows(models.ExamComponent) if c["component_id"] == r["component_id"]
+    )
+    student = next(s for s in view["students"])
+    shown = [
+        x
+        for x in student["results"]
+        if x["component_code"] == code
+        and x["attempt"] == r["attempt"]
+        and x["sitting_date"] == r["sitting_date"].isoformat()
+    ]
+    assert len(shown) == 1
+    return shown[0]["cases"]
+
+
+def test_portal_shows_the_students_own_complaints_as_they_stood_that_day(tiny):
+    """A student who filed a complaint sees it on the result: in behandeling until the exam board
+    decides, then its outcome; one KRS could not admit says niet-ontvankelijk from the start."""
+    results = {r["association_id"]: r for r in tiny.store.rows(models.Result)}
+    cases = [c for c in tiny.store.rows(models.Case) if c["association_id"] in results]
+    decided = [
+        c for c in cases if c["status"] == "decided" and day_of(c["decided_at"]) > day_of(c["filed_at"])
+    ]
+    refused = [c for c in cases if c["status"] == "inadmissible"]
+    assert decided and refused, "the tiny scenario has decided and inadmissible complaints"
+    for case, expect_then, expect_after in (
+        (decided[0], "in behandeling", {"upheld": "gegrond", "rejected": "ongegrond"}[decided[0]["outcome"]]),
+        (refused[0], "niet-ontvankelijk", "niet-ontvankelijk"),
+    ):
+        sid = results[case["association_id"]]["student_id"]
+        filed = day_of(case["filed_at"])
+        before = portal_view(tiny.store, tiny.policy, filed - timedelta(days=1), sid)
+        for student in before["students"]:  # not shown before it was filed
+            assert all(c["filed_on"] < filed.isoformat() for r in student["results"] for c in r["cases"])
+        on_filing = _shown_cases(
+            portal_view(tiny.store, tiny.policy, filed, sid), tiny, case["association_id"]
+        )
+        assert {"kind": "Klacht", "filed_on": filed.isoformat(), "state": expect_then} in on_filing
+        later = _shown_cases(
+            portal_view(tiny.store, tiny.policy, tiny.until, sid), tiny, case["association_id"]
+        )
+        assert {"kind": "Klacht", "filed_on": filed.isoformat(), "state": expect_after} in later
+
+
+def test_portal_says_an_inspection_is_over_once_its_result_has_moved_on(tiny):
+    """Over with the complaint window or, without one (the tiny policy), the provisional phase."""
+    results = {r["association_id"]: r for r in tiny.store.rows(models.Result)}
+    inspections = [
+        c
+        for c in tiny.store.rows(models.Case)
+        if c["kind"] == "inspection" and c["association_id"] in results
+    ]
+    ended = [
+        c
+        for c in inspections
+        if (closes := inspection_closes(results[c["association_id"]]))
+        and day_of(c["filed_at"]) <= closes < tiny.until
+    ]
+    assert ended, "the tiny scenario has inspections that ended"
+    case = ended[0]
+    r = results[case["association_id"]]
+    filed = day_of(case["filed_at"])
+    for day, state in (
+        (filed, "aangevraagd"),
+        (inspection_closes(r), "aangevraagd"),
+        (tiny.until, "afgerond"),
+    ):
+        shown = _shown_cases(
+            portal_view(tiny.store, tiny.policy, day, r["student_id"]), tiny, r["association_id"]
+        )
+        assert {"kind": "Inzage", "filed_on": filed.isoformat(), "state": state} in shown, (day, shown)
