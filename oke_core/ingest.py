@@ -27,7 +27,7 @@ from oke_core.apply import ResultApplier, dumps
 from oke_core.calendar import local_date, parse_datetime
 from oke_core.contract import Contract, Problem, RuleContext, Verdict, detect_flow
 from oke_core.lifecycle import RECORD_FIELDS, ResultRecord
-from oke_core.nul import NUL, NUL_STORED, storable
+from oke_core.nul import NUL, NUL_STORED, nul_problems, storable
 from oke_core.okelog import AFTER, DETAIL, REASON, RULE, OkeLog, midnight, utc_text
 from oke_core.planning import Association, Planning
 from oke_core.policy import Policy
@@ -40,7 +40,6 @@ from oke_core.quarantine import (
     envelope_problem,
     is_moment,
     nl_consumer,
-    nul_problems,
     parse_path,
     ref_id,
     unknown_association,

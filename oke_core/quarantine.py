@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from oke_core.contract import Problem
-from oke_core.nul import NUL, NUL_MESSAGE, nul_pointers, storable
+from oke_core.nul import NUL, storable
 from oke_core.planning import Association
 
 NL = "nl-test-admin"
@@ -108,11 +108,6 @@ def without_nul(env: dict[str, Any]) -> tuple[dict[str, Any], Problem]:
             fixed[key] = storable(value)
             found.append(key)
     return fixed, _envelope(f"/{found[0]}", f"{found[0]} contains a NUL character (U+0000)")
-
-
-def nul_problems(body: Any) -> list[Problem]:
-    """The strings (and keys) of a parsed body that hold a NUL character: KRS cannot store them."""
-    return [problem(pointer, "nul-character", NUL_MESSAGE) for pointer in nul_pointers(body)]
 
 
 def envelope_problem(env: dict[str, Any], *, stamps: bool = True) -> Problem | None:

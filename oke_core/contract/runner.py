@@ -10,6 +10,7 @@ from oke_core.contract.contract import Contract, not_object_problem, parse_body
 from oke_core.contract.flows import detect_flow
 from oke_core.contract.model import Problem, Verdict
 from oke_core.contract.sources import Message
+from oke_core.nul import NUL, NUL_STORED, nul_problems
 
 
 @dataclass
@@ -35,7 +36,11 @@ class Tally:
 def check_message(
     contract: Contract, message: Message, flow: int | None = None, contexts: ContextMap | None = None
 ) -> tuple[object | None, Verdict]:
-    """`flow` forces a flow; else the envelope's `flow`, else detection from method, path and body."""
+    """`flow` forces a flow; else the envelope's `flow`, else detection from method, path and body.
+
+    A NUL character in the body is an error here as well (rule ``nul-character``): valid JSON,
+    but KRS quarantines it (``oke_core/nul.py``), and a vendor's check should say so.
+    """
     chosen = flow or message.flow
     body = message.body
     if type(body) is dict and message.text is None and message.envelope_problem is None:
@@ -43,12 +48,14 @@ def check_message(
         if chosen is None:
             chosen = detect_flow(message.method, message.path, body)
         context = contexts.lookup(message.path, body) if contexts is not None else None
-        return body, contract.check(body, chosen, context, method=message.method, path=message.path)
+        verdict = contract.check(body, chosen, context, method=message.method, path=message.path)
+        return body, (_with_nul(body, verdict) if message.nul else verdict)
     if message.envelope_problem is not None:
         return None, Verdict(flow=chosen, errors=[message.envelope_problem])
     problem: Problem | None = None
-    if message.text is not None:
-        body, problem = parse_body(message.text)
+    text = message.text
+    if text is not None:
+        body, problem = parse_body(text)
     elif not isinstance(body, dict):
         problem = not_object_problem(body)
     if problem is not None:
@@ -58,7 +65,18 @@ def check_message(
     if chosen is None:
         chosen = detect_flow(message.method, message.path, body)
     context = contexts.lookup(message.path, body) if contexts is not None else None
-    return body, contract.check(body, chosen, context, method=message.method, path=message.path)
+    verdict = contract.check(body, chosen, context, method=message.method, path=message.path)
+    if message.nul or (text is not None and (NUL_STORED in text or NUL in text)):
+        verdict = _with_nul(body, verdict)
+    return body, verdict
+
+
+def _with_nul(body: object, verdict: Verdict) -> Verdict:
+    """The verdict with an error for each string of ``body`` that holds a NUL, if any does."""
+    found = nul_problems(body)
+    if not found:
+        return verdict
+    return Verdict(flow=verdict.flow, errors=[*verdict.errors, *found], warnings=list(verdict.warnings))
 
 
 def check_messages(

@@ -18,6 +18,7 @@ from oke_core.contract.model import ERROR, Problem
 
 MESSAGE_SUFFIXES = (".json", ".jsonl")
 ENVELOPE_KEYS = ("method", "path", "message_id", "sent_at")
+NUL_ESCAPE = b"\\u0000"
 _METHODS = ("PATCH", "PUT")
 
 
@@ -39,6 +40,8 @@ class Message:
     envelope: dict | None = None
     # found before the body could be parsed: a broken envelope, or bytes that are not UTF-8
     envelope_problem: Problem | None = None
+    # the raw line holds a \u0000 escape, so the parsed body may hold a NUL (see oke_core/nul.py)
+    nul: bool = False
 
 
 def is_envelope(value: object) -> bool:
@@ -218,9 +221,17 @@ def read_file(path: Path) -> Iterator[Message]:
                         if line.strip():  # blank lines (also whitespace-only ones) are skipped
                             yield _broken(f"{prefix}{number}", line)
                         continue
-                    yield from_value(f"{prefix}{number}", value)
+                    message = from_value(f"{prefix}{number}", value)
+                    # two byte searches (a lone backslash is the faster one), so that only these
+                    # lines have their body walked
+                    if b"\\" in line and NUL_ESCAPE in line:
+                        message.nul = True
+                    yield message
         else:
-            yield from_bytes(str(path), path.read_bytes())
+            data = path.read_bytes()
+            message = from_bytes(str(path), data)
+            message.nul = NUL_ESCAPE in data
+            yield message
     except OSError as exc:
         raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from exc
 

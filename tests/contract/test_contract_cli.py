@@ -237,3 +237,36 @@ def test_a_json_array_of_messages_names_the_jsonl_way(tmp_path: Path) -> None:
     lone = tmp_path / "list.json"  # an array that is not a list of messages keeps the body error
     lone.write_text("[1, 2]")
     assert "must be a JSON object, not an array" in oke(str(lone)).stdout
+
+
+def test_a_nul_character_in_a_body_is_reported_as_ingest_quarantines_it(tmp_path: Path) -> None:
+    """Valid JSON that KRS cannot store: validate names file, line, pointer and rule, as the
+    store's quarantine does; a literal backslash-u0000 text (no NUL) stays valid."""
+    with_nul = json.loads(json.dumps(SCORED))
+    with_nul["result"]["consumers"][0]["assessorCode"] = "A\u0000B"
+    text_nul = json.dumps(VALID).replace('"present"', '"pres\\u0000ent"')
+    lookalike = json.loads(json.dumps(SCORED))
+    lookalike["result"]["consumers"][0]["assessorCode"] = "A\\u0000B"  # a backslash, not a NUL
+    stream = tmp_path / "export.jsonl"
+    stream.write_text(
+        "\n".join(
+            [
+                envelope(with_nul),
+                envelope(body_text=text_nul, message_id="m-2"),
+                envelope(lookalike, message_id="m-3"),
+            ]
+        )
+        + "\n"
+    )
+    single = tmp_path / "one.json"
+    single.write_text(envelope(with_nul))
+    r = oke(str(stream), str(single), "--format", "json")
+    assert r.returncode == 1, r.stdout + r.stderr
+    found = {m["source"]: [(e["pointer"], e["code"]) for e in m["errors"]] for m in json.loads(r.stdout)}
+    assert found[f"{stream}:1"] == [("/result/consumers/0/assessorCode", "nul-character")]
+    assert ("/result/consumers/0/attendance", "nul-character") in found[f"{stream}:2"]  # and the enum
+    assert found[f"{stream}:3"] == []
+    assert found[str(single)] == [("/result/consumers/0/assessorCode", "nul-character")]
+    text = oke(str(stream)).stdout
+    assert f"{stream}:1: error: /result/consumers/0/assessorCode: [nul-character]" in text
+    assert "Traceback" not in text
