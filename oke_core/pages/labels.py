@@ -30,6 +30,8 @@ ESTABLISHMENT_RULES = {
 
 #: The decision on a complaint or appeal (``case_file.outcome``).
 CASE_OUTCOMES = {"upheld": "gegrond", "rejected": "ongegrond"}
+#: A case's kind as the student portal names it.
+CASE_KINDS = {"inspection": "Inzage", "complaint": "Klacht", "appeal": "Beroep bij de CBE"}
 
 #: Added to a complaint or appeal KRS did not admit (case status ``inadmissible``).
 NOT_ADMITTED = " (niet-ontvankelijk: ingediend toen het resultaat dat niet toeliet)"

@@ -6,13 +6,12 @@ from datetime import date
 from typing import Any
 
 from oke_core.events import INADMISSIBLE
+from oke_core.pages.labels import CASE_KINDS, CASE_OUTCOMES
 from oke_core.policy import Policy
 from oke_core.reports.lookups import Lookups, day_of, inspection_closes, iso, status_on
 from oke_core.store import Store, models
 
 PORTAL_STATUS = {"provisional": "voorlopig", "definitive": "definitief"}
-CASE_KIND = {"inspection": "Inzage", "complaint": "Klacht", "appeal": "Beroep bij de CBE"}
-CASE_OUTCOME = {"upheld": "gegrond", "rejected": "ongegrond"}
 
 
 def _case_view(case: dict[str, Any], result: dict[str, Any], day: date) -> dict[str, Any]:
@@ -21,13 +20,13 @@ def _case_view(case: dict[str, Any], result: dict[str, Any], day: date) -> dict[
     if case["status"] in INADMISSIBLE:
         state = "niet-ontvankelijk"  # KRS refused it when it was filed
     elif case["status"] == "decided" and decided is not None and decided <= day:
-        state = CASE_OUTCOME.get(case["outcome"] or "", "afgehandeld")
+        state = CASE_OUTCOMES.get(case["outcome"] or "", "afgehandeld")
     elif case["kind"] == "inspection":
         closes = inspection_closes(result)
         state = "afgerond" if closes is not None and closes < day else "aangevraagd"
     else:
         state = "in behandeling"
-    kind = CASE_KIND.get(case["kind"], case["kind"])
+    kind = CASE_KINDS.get(case["kind"], case["kind"])
     return {"kind": kind, "filed_on": iso(day_of(case["filed_at"])), "state": state}
 
 
