@@ -42,6 +42,7 @@ from oke_core.quarantine import (
     nl_consumer,
     parse_path,
     ref_id,
+    time_outside_year,
     unknown_association,
     unknown_offering,
     unusable_time,
@@ -195,7 +196,8 @@ class Ingestor(ResultApplier):
         self._no_irregularity = frozenset(
             t.strip().rstrip(".!").strip().lower() for t in policy.no_irregularity_texts
         )
-        self._day_cache: dict[str, date] = {}
+        self._day_cache: dict[str, date] = {}  # only days inside the window below
+        self._window = planning.time_window()
         self._routes: dict[str, tuple[str | None, str | None]] = {}  # path -> (kind, target id)
         self._by_offering: dict[str, list[str]] | None = None
         self._pending = PendingWrites(store.is_sqlite)
@@ -289,10 +291,16 @@ class Ingestor(ResultApplier):
         day = self._day_cache.get(key)
         if day is None:
             day = local_date(parse_datetime(text))
+            if self._outside_window(day):
+                return day  # not cached: receive_many takes a cached day as inside the window
             if len(self._day_cache) > 100_000:
                 self._day_cache.clear()
             self._day_cache[key] = day
         return day
+
+    def _outside_window(self, day: date) -> bool:
+        low, high = self._window
+        return (low is not None and day < low) or (high is not None and day > high)
 
     def _context(self, assoc: Association) -> RuleContext | None:
         offering = self.planning.offerings.get(assoc.offering_id)
@@ -308,9 +316,13 @@ class Ingestor(ResultApplier):
 
     # -- messages ---------------------------------------------------------------------------------
     def receive(self, envelope: dict[str, Any], received_at: datetime | str | None = None) -> Outcome:
-        """One message (HTTP endpoint). Buffered: call ``flush()`` to make it durable."""
+        """One message (HTTP endpoint). Buffered: call ``flush()`` to make it durable.
+
+        ``received_at`` is the receiver's own clock; without it the envelope's time is used, and
+        must fall inside the planning's ``time_window`` (else the message is quarantined).
+        """
         stamp = self._stamp(envelope, received_at)
-        day = self._valid_day(stamp)
+        day = self._valid_day(stamp, bounded=received_at is None)
         if day is None:
             stamp = self._last_stamp
         elif self.today is None or day > self.today:
@@ -385,11 +397,25 @@ class Ingestor(ResultApplier):
         got = envelope.get("received_at") or envelope.get("sent_at")
         return got if isinstance(got, str) else ""
 
-    def _valid_day(self, stamp: str) -> date | None:
-        """The Dutch day of a usable RFC 3339 stamp; None for one that is not (never a guessed 1970)."""
+    def _valid_day(self, stamp: str, *, bounded: bool = True) -> date | None:
+        """The Dutch day of a usable RFC 3339 stamp; None for one that is not (never a guessed 1970).
+
+        ``bounded``: None too for a day outside the planning's ``time_window`` (a message's own
+        time; a receiver's own clock and an event's time are not bounded).
+        """
         if not is_moment(stamp):
             return None
-        return self._day(stamp)
+        day = self._day(stamp)
+        return None if bounded and self._outside_window(day) else day
+
+    def _time_problem(self, env: dict[str, Any], given: str) -> Problem:
+        """Why a message has no usable time: its own is too far from the school year, or ``given``
+        (the caller's) is not a time."""
+        key = "received_at" if env.get("received_at") else "sent_at"
+        value = env.get(key)
+        if value.__class__ is str and is_moment(value) and self._outside_window(day := self._day(value)):
+            return time_outside_year(key, value, day, self.planning.institution)
+        return unusable_time(given)
 
     def prefetch(self, ids: Iterable[Any]) -> None:
         """Look up a batch of message ids in one query; the answers are used until the next ``flush()``.
@@ -487,7 +513,7 @@ class Ingestor(ResultApplier):
         }
         bad = nul_bad or envelope_problem(env, stamps=False)
         if bad is None and requeue is None and (day is None or "received_at" in env):
-            bad = envelope_problem(env) or (None if day is not None else unusable_time(stamp))
+            bad = envelope_problem(env) or (None if day is not None else self._time_problem(env, stamp))
         if bad is not None:  # the fields as sent, so that a log replay sees the same envelope
             kept = "body" if is_json else "body_text"  # stored by reference, like any body
             detail["envelope"] = {k: v for k, v in env.items() if k != kept}
@@ -743,7 +769,7 @@ class Ingestor(ResultApplier):
         if any(v.__class__ is str and NUL in v for v in event.values()):
             event = {k: storable(v) if v.__class__ is str else v for k, v in event.items()}
         at = event.get("at")
-        day = self._valid_day(at) if isinstance(at, str) else None
+        day = self._valid_day(at, bounded=False) if isinstance(at, str) else None
         if day is None:
             at = self._now() or self._last_stamp
         elif self.today is None or day > self.today:

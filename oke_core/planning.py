@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,9 @@ UUID = {"type": "string", "minLength": 1}
 DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 DATETIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}"}
 NULLABLE_UUID = {"type": ["string", "null"]}
+#: How far before or after its school year a message's own time may lie, in days (a year: late
+#: appeals and corrections fit; a mistyped year does not). See ``Planning.time_window``.
+YEAR_MARGIN_DAYS = 366
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "institution.json": {
@@ -173,6 +176,20 @@ class Planning:
 
     def calendar(self) -> WorkingDays:
         return WorkingDays(self.closure_days)
+
+    def time_window(self) -> tuple[date | None, date | None]:
+        """The days a message's own time may fall on: the school year, widened by
+        ``YEAR_MARGIN_DAYS`` each side (None: no bound, as when the planning gives no year).
+
+        Why: a file's ``sent_at`` is the KRS clock; a mistyped year (2062 for 2026) would move it
+        decades ahead and close every window, establishing every result, at once.
+        """
+        start, end = self.institution.get("year_start"), self.institution.get("year_end")
+        margin = timedelta(days=YEAR_MARGIN_DAYS)
+        return (
+            date.fromisoformat(start) - margin if isinstance(start, str) else None,
+            date.fromisoformat(end) + margin if isinstance(end, str) else None,
+        )
 
     @property
     def policy_name(self) -> str | None:

@@ -7,7 +7,7 @@ dropped, so it can be reprocessed after repair (e.g. when the missing planning a
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from oke_core.contract import Problem
@@ -179,6 +179,20 @@ def envelope_problem(env: dict[str, Any], *, stamps: bool = True) -> Problem | N
 def unusable_time(stamp: Any) -> Problem:
     """A receive time given by the caller (not the envelope) that is not a usable date-time."""
     return _envelope("/received_at", f"received_at {stamp!r} is not a usable RFC 3339 date-time")
+
+
+def time_outside_year(key: str, value: str, day: date, institution: dict[str, Any]) -> Problem:
+    """A message's own time far outside the planning's school year (see ``Planning.time_window``)."""
+    year = f"{institution.get('year_start') or '...'} to {institution.get('year_end') or '...'}"
+    return Problem(
+        pointer=f"/{key}",
+        code="envelope-invalid",
+        message=f"{key} {value!r} falls on {day}, more than a year outside the planning's school "
+        f"year ({year})",
+        explanation="The time of a message in a file is the KRS clock: taken as given, it would move "
+        "the clock to that day and close every window (complaints, establishment, appeals) at once. "
+        "Check the year, then send the message again with the right time.",
+    )
 
 
 def _envelope(pointer: str, message: str) -> Problem:

@@ -9,6 +9,7 @@ twice must change nothing the second time.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,9 @@ BROKEN = {
     "sent_at garbage": ({"sent_at": "garbage"}, "/sent_at"),
     "sent_at missing": ({"sent_at": None}, "/sent_at"),
     "body and body_text": ({"body_text": "{}"}, "/body_text"),
+    # a mistyped year: valid times, but decades from the planning's school year (2026-08-01..2027-07-31)
+    "sent_at in 2062 for 2026": ({"sent_at": "2062-09-15T11:00:00Z"}, "/sent_at"),
+    "received_at ten years early": ({"received_at": "2016-09-15T11:00:00Z"}, "/received_at"),
 }
 
 
@@ -81,6 +85,59 @@ def test_a_message_without_a_usable_time_does_not_move_the_clock_forward(make_in
     ing = make_ingestor("eduarte")
     ing.receive_many([_good()[0], _broken({"sent_at": "2207-13-02T12:00:00Z"})])
     assert ing.today is not None and ing.today.isoformat() == "2026-09-14"
+
+
+@pytest.mark.parametrize(
+    ("sent_at", "applied"),
+    [
+        ("2028-07-31T12:00:00Z", True),  # year_end 2027-07-31 + 366 days: still a late correction
+        ("2028-08-01T12:00:00Z", False),
+        ("2025-07-31T12:00:00Z", True),  # year_start 2026-08-01 - 366 days
+        ("2025-07-30T12:00:00Z", False),
+    ],
+)
+def test_a_message_time_may_lie_a_year_outside_the_school_year_not_more(
+    make_ingestor, store, sent_at: str, applied: bool
+) -> None:
+    ing = make_ingestor("eduarte")
+    outcome = ing.receive(env("m1", sent_at, A, scored_body(A, raw=33)))
+    ing.flush()
+    assert outcome.status == ("applied" if applied else "quarantined")
+    assert (ing.today is not None) == applied  # a refused time never sets the clock
+    if not applied:
+        [problem] = outcome.problems
+        assert (problem.pointer, problem.code) == ("/sent_at", "envelope-invalid")
+        assert "more than a year outside the planning's school year (2026-08-01 to 2027-07-31)" in (
+            problem.message
+        )
+
+
+def test_a_mistyped_year_leaves_every_other_result_as_a_clean_file_does(make_ingestor, store_factory) -> None:
+    """Before, one sent_at of 2062 moved the clock there: every later result was established at once."""
+    first, last = _good()
+    typo = env("m2", "2062-09-15T11:00:00Z", A, scored_body(A, raw=33))
+    ing = make_ingestor("eduarte")
+    counts = ing.receive_many([first, typo, last])
+    clean = Ingestor(store_factory("clean"), ing.planning, ing.policy, ing.contract)
+    clean.receive_many([first, last])
+    assert counts.quarantined == {"invalid": 1} and counts.applied == 2
+    assert ing.today is not None and ing.today.isoformat() == "2026-09-16" and clean.today == ing.today
+    for aid in (A, B):  # the same state and dates (only the log positions differ)
+        assert _lifecycle(ing.results[aid]) == _lifecycle(clean.results[aid])
+    assert ing.results[B].definitive_on is None  # the eduarte windows are still open
+
+
+def _lifecycle(rec: Any) -> dict[str, Any]:
+    return {k: v for k, v in dataclasses.asdict(rec).items() if k != "current_seq"}
+
+
+def test_the_receivers_own_clock_is_not_bounded_by_the_school_year(make_ingestor) -> None:
+    """oke serve stamps its own time: a rehearsal planning used years later still takes messages."""
+    ing = make_ingestor("eduarte")
+    typo = env("m1", "2062-09-15T11:00:00Z", A, scored_body(A, raw=33))
+    outcome = ing.receive(typo, "2030-03-04T10:00:00Z")
+    assert outcome.status == "applied"
+    assert ing.today is not None and ing.today.isoformat() == "2030-03-04"
 
 
 def test_a_log_with_broken_envelopes_replays_to_the_same_store(
