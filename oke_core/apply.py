@@ -58,6 +58,8 @@ class ResultApplier:
     by_version: dict[str, set[str]]
     wake: dict[date, set[str]]
     cut_scores: dict[str, dict[str, Any]]
+    cases: dict[str, dict[str, Any]]
+    early_complaints: dict[str, list[str]]
     irregular_offerings: set[str]
     approved_offerings: dict[str, str]
     _pending: PendingWrites
@@ -97,6 +99,10 @@ class ResultApplier:
         )
         self.results[assoc.association_id] = rec
         self.by_version[rec.exam_version_id].add(assoc.association_id)
+        if self.early_complaints:
+            waiting = self.early_complaints.pop(assoc.association_id, ())
+            # a complaint filed before the result blocks its establishment like any other
+            rec.open_complaints = sum(1 for c in waiting if self.cases[c]["status"] == "open")
         return rec
 
     def _apply_result(

@@ -164,14 +164,23 @@ def _open_case(ing: Ingestor, event: dict[str, Any], at: str, kind: str) -> bool
     }
     ing.mark_case(case_id)
     if _record(ing, event, at) is None:
-        return _error(
-            ing,
-            at,
-            event,
-            "no-result",
-            f"no result registered for association "
-            f"{event.get('association_id')}; {kind} recorded without effect",
-        )
+        aid = str(event.get("association_id"))
+        if kind == "appeal":
+            return _not_admissible(
+                ing,
+                event,
+                at,
+                "appeal-not-admissible",
+                f"appeal filed while no result is registered for association {aid}; not admissible "
+                "(an appeal is possible only after establishment)",
+            )
+        if kind == "complaint":  # e.g. about how the exam went, before the marking is in
+            ing.early_complaints[aid].append(case_id)
+            effect = "the complaint is open and blocks establishment once the result arrives"
+        else:
+            effect = f"{kind} recorded without effect"
+        why = f"no result registered for association {aid} yet; {effect}"
+        return _error(ing, at, event, "no-result", why)
     return True
 
 

@@ -257,6 +257,12 @@ class Ingestor(ResultApplier):
         self._cut_persisted = set(self.cut_scores)
         self.cases: dict[str, dict[str, Any]] = {r["case_id"]: r for r in st.rows(models.Case)}
         self._case_persisted = set(self.cases)
+        # complaints filed before their result arrived: they count once it does (see _new_record)
+        self.early_complaints: dict[str, list[str]] = defaultdict(list)
+        for case in self.cases.values():
+            aid = case["association_id"]
+            if case["kind"] == "complaint" and case["status"] == "open" and aid not in self.results:
+                self.early_complaints[aid].append(case["case_id"])
         self.irregular_offerings: set[str] = set()
         self.approved_offerings: dict[str, str] = {}
         for r in st.rows(models.SessionReport):

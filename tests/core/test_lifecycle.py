@@ -11,6 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oke_core.lifecycle import ALLOWED, ESTABLISHED, IllegalTransition, Status, check_transition
+from oke_core.okelog import replay_log
+from oke_core.policy import load_policy
 from oke_core.reports import trace
 from oke_core.store import Store, models
 
@@ -267,6 +269,54 @@ def test_early_establishment_skips_the_waiting_but_not_the_cut_score(make_ingest
         date(2026, 9, 18),
         "early_establishment",
     )
+
+
+EARLY_COMPLAINT = {
+    "event_id": "k1",
+    "at": "2026-09-15T10:00:00Z",  # the day after the sitting, before the marking is in
+    "type": "complaint_filed",
+    "case_id": "K1",
+    "association_id": A,
+    "reason": "afname verstoord door brandalarm",
+}
+
+
+@pytest.mark.parametrize("same_run", [True, False], ids=["same-run", "result-in-a-later-run"])
+def test_a_complaint_filed_before_the_result_blocks_its_establishment(
+    make_ingestor, store, store_factory, planning, contract, same_run: bool
+) -> None:
+    """Before, such a complaint was 'recorded without effect': the result arrived and became
+    definitive while the case stayed open."""
+    ing = make_ingestor("eduarte")
+    ing.apply_event(EARLY_COMPLAINT)
+    ing.flush()
+    [err] = [e for e in store.log(A) if e["kind"] == "error"]
+    assert err["rule"] == "no-result" and "blocks establishment once the result arrives" in err["reason"]
+    if not same_run:  # the store is closed and opened again before the result comes
+        ing = make_ingestor("eduarte")
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", A, scored_body(A, raw=25)))
+    cut(ing, "2026-09-17T09:00:00Z")
+    ing.advance_to(date(2026, 11, 2))  # past the establishment date: still blocked
+    ing.flush()
+    assert (store.result(A)["status"], store.result(A)["open_complaints"]) == ("complaint_open", 1)
+    decided = {"event_id": "k2", "at": "2026-11-03T10:00:00Z", "type": "complaint_decided", "case_id": "K1"}
+    ing.apply_event(decided | {"outcome": "rejected", "decided_by": "examencommissie"})
+    ing.advance_to(date(2026, 11, 4))
+    ing.flush()
+    assert (store.result(A)["status"], store.result(A)["open_complaints"]) == ("appeal_window", 0)
+    rebuilt = store_factory("rebuilt")
+    replay_log(iter(list(store.log(bodies=True))), rebuilt, planning, load_policy("eduarte"), contract)
+    assert rebuilt.dump()["result"] == store.dump()["result"]
+
+
+def test_an_appeal_filed_before_there_is_a_result_is_not_admitted(make_ingestor, store) -> None:
+    ing = make_ingestor("eduarte")
+    ing.apply_event(EARLY_COMPLAINT | {"type": "appeal_filed", "case_id": "B1", "event_id": "b1"})
+    ing.flush()
+    [case] = store.rows(models.Case, case_id="B1")
+    assert case["status"] == "inadmissible"
+    [err] = [e for e in store.log(A) if e["kind"] == "error"]
+    assert err["rule"] == "appeal-not-admissible" and "no result is registered" in err["reason"]
 
 
 def test_complaint_after_establishment_is_not_admitted_and_its_decision_is_no_second_error(
