@@ -40,6 +40,7 @@ from oke_core.quarantine import (
     envelope_problem,
     is_moment,
     nl_consumer,
+    own_time_problem,
     parse_path,
     ref_id,
     time_outside_year,
@@ -518,6 +519,8 @@ class Ingestor(ResultApplier):
             "flow_given": get("flow"),
         }
         bad = nul_bad or envelope_problem(env, stamps=False)
+        if bad is None and requeue is not None:
+            bad = own_time_problem(requeue["problems"])
         if bad is None and requeue is None and (day is None or "received_at" in env):
             bad = envelope_problem(env) or (None if day is not None else self._time_problem(env, stamp))
         if bad is not None:  # the fields as sent, so that a log replay sees the same envelope

@@ -10,6 +10,8 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+import orjson
+
 from oke_core.contract import Problem
 from oke_core.nul import NUL, storable
 from oke_core.planning import Association
@@ -193,6 +195,24 @@ def time_outside_year(key: str, value: str, day: date, institution: dict[str, An
         "the clock to that day and close every window (complaints, establishment, appeals) at once. "
         "Check the year, then send the message again with the right time.",
     )
+
+
+_TIME_POINTERS = ("/sent_at", "/received_at")
+
+
+def own_time_problem(problems_json: str | None) -> Problem | None:
+    """The envelope-time problem a quarantined message was refused for, if that was the reason.
+
+    Re-processing cannot repair it: the quarantine keeps the body, not the envelope's times, so
+    the message stays where it is until it is sent again with a right time (instead of being
+    applied at the time it was logged, as it once was after any planning repair).
+    """
+    if not problems_json or "envelope-invalid" not in problems_json:
+        return None
+    for p in orjson.loads(problems_json):
+        if p.get("code") == "envelope-invalid" and p.get("pointer") in _TIME_POINTERS:
+            return Problem(pointer=p["pointer"], code=p["code"], message=p["message"])
+    return None
 
 
 def _envelope(pointer: str, message: str) -> Problem:

@@ -127,6 +127,25 @@ def test_a_mistyped_year_leaves_every_other_result_as_a_clean_file_does(make_ing
     assert ing.results[B].definitive_on is None  # the eduarte windows are still open
 
 
+def test_reprocessing_keeps_a_message_refused_for_its_time_in_quarantine(
+    make_ingestor, store, store_factory, planning, contract
+) -> None:
+    """The quarantine keeps the body, not the envelope's times: a reprocess (which any planning
+    repair starts) used to apply such a message at the time it was logged, its time never fixed."""
+    first, last = _good()
+    typo = env("m2", "2062-09-15T11:00:00Z", A, scored_body(A, raw=33))
+    garbage = env("m4", "garbage", A, scored_body(A, raw=34))
+    ing = make_ingestor("eduarte")
+    ing.receive_many([first, typo, garbage, last])
+    again = ing.reprocess_quarantine()
+    assert (again.received, again.applied, again.quarantined) == (2, 0, {"invalid": 2})
+    assert [q["status"] for q in store.rows(models.QuarantineItem)] == ["open", "open"]
+    assert store.result(A)["raw_score"] is None  # still the attendance-only first message
+    rebuilt = store_factory("rebuilt")
+    replay_log(iter(list(store.log(bodies=True))), rebuilt, planning, load_policy("eduarte"), contract)
+    assert rebuilt.dump() == store.dump()
+
+
 def _lifecycle(rec: Any) -> dict[str, Any]:
     return {k: v for k, v in dataclasses.asdict(rec).items() if k != "current_seq"}
 
