@@ -38,9 +38,9 @@ from oke_core.quarantine import (
     bad_path,
     cross_check,
     envelope_problem,
+    envelope_refusal,
     is_moment,
     nl_consumer,
-    own_time_problem,
     parse_path,
     ref_id,
     time_outside_year,
@@ -520,7 +520,7 @@ class Ingestor(ResultApplier):
         }
         bad = nul_bad or envelope_problem(env, stamps=False)
         if bad is None and requeue is not None:
-            bad = own_time_problem(requeue["problems"])
+            bad = envelope_refusal(requeue["problems"])
         if bad is None and requeue is None and (day is None or "received_at" in env):
             bad = envelope_problem(env) or (None if day is not None else self._time_problem(env, stamp))
         if bad is not None:  # the fields as sent, so that a log replay sees the same envelope

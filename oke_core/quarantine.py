@@ -197,20 +197,18 @@ def time_outside_year(key: str, value: str, day: date, institution: dict[str, An
     )
 
 
-_TIME_POINTERS = ("/sent_at", "/received_at")
+def envelope_refusal(problems_json: str | None) -> Problem | None:
+    """The envelope problem (``envelope-invalid``) a quarantined message was refused for, if any.
 
-
-def own_time_problem(problems_json: str | None) -> Problem | None:
-    """The envelope-time problem a quarantined message was refused for, if that was the reason.
-
-    Re-processing cannot repair it: the quarantine keeps the body, not the envelope's times, so
-    the message stays where it is until it is sent again with a right time (instead of being
-    applied at the time it was logged, as it once was after any planning repair).
+    Re-processing cannot repair it: the quarantine keeps the body, method and path, not the
+    envelope's times, flow or original id, and no planning repair changes an envelope. So the
+    message stays where it is until it is sent again with a right envelope (it used to be applied
+    after any planning repair, at the time it was logged).
     """
     if not problems_json or "envelope-invalid" not in problems_json:
         return None
     for p in orjson.loads(problems_json):
-        if p.get("code") == "envelope-invalid" and p.get("pointer") in _TIME_POINTERS:
+        if p.get("code") == "envelope-invalid":
             return Problem(pointer=p["pointer"], code=p["code"], message=p["message"])
     return None
 

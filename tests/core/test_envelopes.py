@@ -146,6 +146,18 @@ def test_reprocessing_keeps_a_message_refused_for_its_time_in_quarantine(
     assert rebuilt.dump() == store.dump()
 
 
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_reprocessing_keeps_every_broken_envelope_in_quarantine(make_ingestor, store, case: str) -> None:
+    """No planning repair changes an envelope: flow 99 or a numeric id used to be applied then."""
+    first, last = _good()
+    ing = make_ingestor("eduarte")
+    ing.receive_many([first, _broken(BROKEN[case][0]), last])
+    again = ing.reprocess_quarantine()
+    assert (again.received, again.applied, again.quarantined) == (1, 0, {"invalid": 1})
+    [item] = store.rows(models.QuarantineItem)
+    assert item["status"] == "open"
+
+
 def _lifecycle(rec: Any) -> dict[str, Any]:
     return {k: v for k, v in dataclasses.asdict(rec).items() if k != "current_seq"}
 
