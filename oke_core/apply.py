@@ -304,7 +304,12 @@ class ResultApplier:
             )
             rec.grade_method = "as-delivered"
             if rec.needs_cut_score and rec.raw_score is None:
+                # nothing to convert, but it still waits for its version's cut score (lifecycle
+                # "cut-score-known"): one released before this delivery arrived counts as known now
                 rec.grade_method = "no-raw-score"
+                cut = self.cut_scores.get(rec.exam_version_id)
+                if cut is not None and cut["valid"]:
+                    self._cut_score_known(rec, cut)
             return
         cut = self.cut_scores.get(rec.exam_version_id)
         if cut is None or not cut["valid"]:
@@ -326,6 +331,9 @@ class ResultApplier:
             rec.grade = rec.passed = rec.grade_method = None
             return
         rec.grade, rec.passed, rec.grade_method = grade.score, grade.passed, grade.method
+        self._cut_score_known(rec, cut)
+
+    def _cut_score_known(self, rec: ResultRecord, cut: dict[str, Any]) -> None:
         rec.cut_score = cut["cut_score"]
         if rec.cut_score_known_on is None:
             rec.cut_score_known_on = self.today

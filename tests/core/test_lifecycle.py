@@ -392,34 +392,50 @@ def test_transition_table_is_closed(before: str) -> None:
                 check_transition(before, after)
 
 
-def test_absent_candidate_waits_for_the_cut_score_then_is_established(make_ingestor, store) -> None:
-    from core_builders import EV_V1
-
-    ing = make_ingestor("beoordelen")
+def _absent_body() -> dict:
     body = scored_body(A)
     consumer = body["result"]["consumers"][0]
     for key in ("rawScore", "maxRawScore", "assessorId", "assessorCode"):
         del consumer[key]
     del body["result"]["score"], body["result"]["pass"]
     consumer["attendance"] = "notPresent"
-    out = ing.receive(env("m1", "2026-09-16T11:00:00Z", A, body))
+    return body
+
+
+def test_absent_candidate_waits_for_the_cut_score_then_is_established(make_ingestor, store) -> None:
+    ing = make_ingestor("beoordelen")
+    out = ing.receive(env("m1", "2026-09-16T11:00:00Z", A, _absent_body()))
     ing.flush()
     assert out.status == "applied", out
     r = store.result(A)
     assert (r["status"], r["grade"], r["attendance"]) == ("awaiting_cut_score", None, "notPresent")
-    ing.apply_event(
-        {
-            "event_id": "e1",
-            "at": "2026-09-20T08:00:00Z",
-            "type": "cut_score_released",
-            "exam_version_id": EV_V1,
-            "cut_score": 30,
-            "released_by": "examencommissie",
-        }
-    )
+    cut(ing, "2026-09-20T08:00:00Z", 30)
     ing.flush()
     r = store.result(A)
     assert (r["status"], r["grade"], r["attendance"]) == ("definitive", None, "notPresent")
+
+
+def test_absence_delivered_after_the_cut_score_is_not_left_waiting_for_it(make_ingestor, store) -> None:
+    """A resit absence reported after its version's cut score was released: the cut score is known
+    (it stayed "awaiting_cut_score" for ever, 11 of the default rehearsal's 13 open results)."""
+    ing = make_ingestor("beoordelen")
+    cut(ing, "2026-09-14T08:00:00Z", 30)
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", A, _absent_body()))
+    ing.flush()
+    r = store.result(A)
+    assert (r["status"], r["grade"], r["attendance"]) == ("definitive", None, "notPresent")
+    assert (r["cut_score"], r["cut_score_known_on"]) == (30, date(2026, 9, 16))
+    assert (r["definitive_on"], r["definitive_rule"]) == (date(2026, 9, 16), "after_cut_score")
+
+
+def test_absence_after_an_invalid_cut_score_still_waits_for_a_valid_one(make_ingestor, store) -> None:
+    ing = make_ingestor("beoordelen")
+    cut(ing, "2026-09-14T08:00:00Z", 99)  # above the version's maximum: not a cut score
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", A, _absent_body()))
+    ing.advance_to(date(2026, 11, 2))
+    ing.flush()
+    r = store.result(A)
+    assert (r["status"], r["cut_score_known_on"]) == ("awaiting_cut_score", None)
 
 
 def test_no_irregularities_text_in_a_session_report_is_not_an_exception(make_ingestor, store) -> None:
