@@ -51,6 +51,12 @@ CHECK_SPECS = [
     ),
     (
         "krs_state",
+        "no_wait_for_a_released_cut_score",
+        "Variant 1: no result still waits for a cut score once its exam version's cut score was released "
+        "(nothing is left provisional for ever).",
+    ),
+    (
+        "krs_state",
         "no_definitive_before_complaint_window",
         "Where the policy has a complaint window, no result became definitive before it closed "
         "(unless the exam board established it early).",

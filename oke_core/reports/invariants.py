@@ -170,6 +170,39 @@ def no_definitive_before_cut_score(store: Store, policy: Policy, sim_dir: Path) 
     )
 
 
+def no_wait_for_a_released_cut_score(store: Store, policy: Policy, sim_dir: Path) -> Invariant:
+    """The other side of the cut-score rule: a result that waits for a cut score KRS holds is stuck."""
+    look = Lookups.load(store)
+    released = {
+        c["exam_version_id"]: day_of(c["released_at"]) for c in store.rows(models.CutScore) if c["valid"]
+    }
+    bad = _Examples()
+    waiting = 0
+    for r in store.rows(models.Result):
+        if r["status"] != "awaiting_cut_score":
+            continue
+        waiting += 1
+        rel = released.get(r["exam_version_id"])
+        if rel is not None:
+            bad.add(
+                {
+                    "association_id": r["association_id"],
+                    "component_code": look.component(r["component_id"])["code"],
+                    "attendance": r["attendance"],
+                    "raw_score": r["raw_score"],
+                    "cut_score_released_on": iso(rel),
+                }
+            )
+    return Invariant(
+        "no_wait_for_a_released_cut_score",
+        bad.n == 0,
+        "variant 1: no result waits for a cut score that was released",
+        f"{waiting - bad.n} of {waiting} results waiting for a cut score have none released yet",
+        {"waiting": waiting, "violations": bad.n},
+        bad.items,
+    )
+
+
 def no_definitive_before_complaint_window(store: Store, policy: Policy, sim_dir: Path) -> Invariant:
     name = "no_definitive_before_complaint_window"
     if not policy.complaint_window_working_days:
@@ -310,6 +343,7 @@ INVARIANTS: dict[str, Callable[[Store, Policy, Path], Invariant]] = {
     "nothing_lost": nothing_lost,
     "faults_caught": faults_caught,
     "no_definitive_before_cut_score": no_definitive_before_cut_score,
+    "no_wait_for_a_released_cut_score": no_wait_for_a_released_cut_score,
     "no_definitive_before_complaint_window": no_definitive_before_complaint_window,
     "deadlines_on_working_days": deadlines_on_working_days,
     "state_matches_truth": state_matches_truth,

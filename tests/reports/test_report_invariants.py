@@ -51,6 +51,21 @@ def test_definitive_before_cut_score_is_caught(tampered):
     assert inv.examples[0]["association_id"] == r["association_id"]
 
 
+def test_a_result_left_waiting_for_a_released_cut_score_is_caught(tampered):
+    r = _one_definitive_variant1(tampered.store)
+    name = "no_wait_for_a_released_cut_score"
+    assert evaluate(name, tampered.store, tampered.policy, tampered.folder).passed
+    with tampered.store.engine.begin() as conn:
+        conn.execute(
+            update(Result)
+            .where(Result.c.association_id == r["association_id"])
+            .values(status="awaiting_cut_score", definitive_on=None, grade=None)
+        )
+    inv = evaluate(name, tampered.store, tampered.policy, tampered.folder)
+    assert not inv.passed and inv.counts["violations"] == 1
+    assert inv.examples[0]["association_id"] == r["association_id"]
+
+
 def test_deadline_on_a_weekend_is_caught(tampered):
     r = next(tampered.store.rows(models.Result))
     saturday = r["marking_deadline"] + timedelta(days=(5 - r["marking_deadline"].weekday()) % 7)
