@@ -60,6 +60,7 @@ class ResultApplier:
     cut_scores: dict[str, dict[str, Any]]
     cases: dict[str, dict[str, Any]]
     early_complaints: dict[str, list[str]]
+    final_versions: set[str]
     irregular_offerings: set[str]
     approved_offerings: dict[str, str]
     _pending: PendingWrites
@@ -229,10 +230,34 @@ class ResultApplier:
                     )
             self._set_exceptions(rec, irregularities, body)
             self._grade(rec)
+            if rec.variant == 2:
+                self._supplier_version(rec, stamp, mid)
         self._settle(rec, stamp, mid, "delivery")
         if correction:
             return "applied", "correction", version, {"replaces": replaced}
         return "applied", None, version, None
+
+    def _supplier_version(self, rec: ResultRecord, stamp: str, mid: str) -> None:
+        """Variant 2: the first final result of an exam version tells KRS that the supplier knows its
+        cut score, which settles the version's absences (``supplier_settled``), earlier and later."""
+        evid = rec.exam_version_id
+        if rec.final and evid not in self.final_versions:
+            self.final_versions.add(evid)
+            for aid in sorted(self.by_version.get(evid, ())):
+                other = self.results[aid]
+                if other is not rec and other.status in PENDING and self._absence_known(other):
+                    self._dirty.add(aid)
+                    self._settle(other, stamp, mid, "supplier-final-version")
+        elif evid in self.final_versions:
+            self._absence_known(rec)
+
+    def _absence_known(self, rec: ResultRecord) -> bool:
+        """Note the day on a completed absence whose version's cut score is now known; True if noted."""
+        absence = rec.raw_score is None and rec.delivered_score is None and rec.result_state == _COMPLETED
+        if absence and rec.cut_score_known_on is None:
+            rec.cut_score_known_on = self.today
+            return True
+        return False
 
     def _register(self, rec: ResultRecord, today: date) -> None:
         """Registered as "voorlopig" (published): the complaint window runs from today."""

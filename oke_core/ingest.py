@@ -260,6 +260,10 @@ class Ingestor(ResultApplier):
         self._case_persisted = set(self.cases)
         # complaints filed before their result arrived: they count once it does (see _new_record)
         self.early_complaints: dict[str, list[str]] = defaultdict(list)
+        # variant 2: exam versions with a final result from the supplier (see _supplier_version)
+        self.final_versions: set[str] = {
+            r.exam_version_id for r in self.results.values() if r.variant == 2 and r.final
+        }
         for case in self.cases.values():
             aid = case["association_id"]
             if case["kind"] == "complaint" and case["status"] == "open" and aid not in self.results:

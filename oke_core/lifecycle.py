@@ -202,7 +202,7 @@ def failing_checks(rec: ResultRecord, policy: Policy, today: date) -> set[str]:
             failing.add("assessor-present")
     if rec.result_state != "completed":
         failing.add("status-completed")
-    if rec.variant == 2 and policy.variant2_requires_final and not rec.final:
+    if rec.variant == 2 and policy.variant2_requires_final and not rec.final and not supplier_settled(rec):
         failing.add("supplier-final")
     if rec.open_complaints:
         failing.add("no-open-complaint")
@@ -270,7 +270,12 @@ def decide(rec: ResultRecord, policy: Policy, today: date) -> tuple[str, list[Ch
     due = rec.establishment_due
     if (
         not completed
-        or (rec.variant == 2 and policy.variant2_requires_final and not rec.final)
+        or (
+            rec.variant == 2
+            and policy.variant2_requires_final
+            and not rec.final
+            and not supplier_settled(rec)
+        )
         or rec.correction_expected
         or (not early and due is not None and today < due)
     ):
@@ -278,6 +283,13 @@ def decide(rec: ResultRecord, policy: Policy, today: date) -> tuple[str, list[Ch
     if unregistered:
         return Status.PROVISIONAL, None  # published as "voorlopig" before it can become definitive
     return Status.DEFINITIVE, _ALL_PASS
+
+
+def supplier_settled(rec: ResultRecord) -> bool:
+    """Variant 2, an absence (nothing delivered to convert): the supplier sends no final result for
+    it, so it counts as settled once the supplier published final results of its exam version (its
+    cut score is known then, seed "beoordelen"); ``cut_score_known_on`` records that day."""
+    return rec.raw_score is None and rec.delivered_score is None and rec.cut_score_known_on is not None
 
 
 def establishment_rule(rec: ResultRecord, policy: Policy) -> tuple[str, str]:

@@ -123,6 +123,46 @@ def test_variant2_final_result_is_the_suppliers_establishment(make_ingestor, sto
     )
 
 
+@pytest.mark.parametrize("absence_first", [True, False], ids=["absence-first", "final-first"])
+def test_variant2_absence_is_settled_by_the_versions_first_final_result(
+    make_ingestor, store, store_factory, planning, contract, absence_first
+) -> None:
+    """The supplier sends no final result for an absence: it used to stay provisional for ever (83
+    results of the variant2-supplier rehearsal). Its exam version's first final result settles it."""
+    absent, other = V2, assoc_id(1, O_V2)
+    ing = make_ingestor("beoordelen")
+    absence = env("m1", "2026-09-16T11:00:00Z", absent, _absent_body(absent))
+    if absence_first:
+        ing.receive(absence)
+        ing.receive(env("m2", "2026-09-17T11:00:00Z", other, scored_body(other, score="6.2")))
+        ing.flush()
+        assert store.result(absent)["status"] == "provisional"  # no final result of its version yet
+    ing.receive(env("m3", "2026-09-25T11:00:00Z", other, scored_body(other, score="6.4", final=True)))
+    if not absence_first:
+        ing.receive(env("m1", "2026-09-28T11:00:00Z", absent, _absent_body(absent)))
+    ing.flush()
+    r = store.result(absent)
+    settled_on = date(2026, 9, 25) if absence_first else date(2026, 9, 28)
+    assert (r["status"], r["grade"], r["final"], r["attendance"]) == ("definitive", None, False, "notPresent")
+    assert (r["cut_score_known_on"], r["definitive_on"], r["definitive_rule"]) == (
+        settled_on,
+        settled_on,
+        "supplier_final",
+    )
+    rebuilt = store_factory("rebuilt")
+    replay_log(iter(list(store.log(bodies=True))), rebuilt, planning, load_policy("beoordelen"), contract)
+    assert rebuilt.dump()["result"] == store.dump()["result"]
+
+
+def test_variant2_scored_result_still_needs_its_own_final_flag(make_ingestor, store) -> None:
+    other = assoc_id(1, O_V2)
+    ing = make_ingestor("beoordelen")
+    ing.receive(env("m1", "2026-09-16T11:00:00Z", other, scored_body(other, score="6.4", final=True)))
+    ing.receive(env("m2", "2026-09-17T11:00:00Z", V2, scored_body(V2, score="6.2", final=False)))
+    ing.flush()
+    assert store.result(V2)["status"] == "provisional"
+
+
 def test_open_complaint_blocks_and_upheld_complaint_restarts_window(make_ingestor, store) -> None:
     ing = make_ingestor("eduarte")
     ing.receive(env("m1", "2026-09-16T11:00:00Z", A, scored_body(A, raw=25)))
@@ -392,8 +432,8 @@ def test_transition_table_is_closed(before: str) -> None:
                 check_transition(before, after)
 
 
-def _absent_body() -> dict:
-    body = scored_body(A)
+def _absent_body(aid: str = A) -> dict:
+    body = scored_body(aid)
     consumer = body["result"]["consumers"][0]
     for key in ("rawScore", "maxRawScore", "assessorId", "assessorCode"):
         del consumer[key]
