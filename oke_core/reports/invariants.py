@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -137,11 +138,14 @@ def faults_caught(store: Store, policy: Policy, sim_dir: Path) -> Invariant:
     )
 
 
+def _released_cut_scores(store: Store) -> dict[str, date | None]:
+    """Exam version -> the day its (valid) cut score was released."""
+    return {c["exam_version_id"]: day_of(c["released_at"]) for c in store.rows(models.CutScore) if c["valid"]}
+
+
 def no_definitive_before_cut_score(store: Store, policy: Policy, sim_dir: Path) -> Invariant:
     look = Lookups.load(store)
-    released = {
-        c["exam_version_id"]: day_of(c["released_at"]) for c in store.rows(models.CutScore) if c["valid"]
-    }
+    released = _released_cut_scores(store)
     bad = _Examples()
     checked = 0
     for r in store.rows(models.Result):
@@ -173,9 +177,7 @@ def no_definitive_before_cut_score(store: Store, policy: Policy, sim_dir: Path) 
 def no_wait_for_a_released_cut_score(store: Store, policy: Policy, sim_dir: Path) -> Invariant:
     """The other side of the cut-score rule: a result that waits for a cut score KRS holds is stuck."""
     look = Lookups.load(store)
-    released = {
-        c["exam_version_id"]: day_of(c["released_at"]) for c in store.rows(models.CutScore) if c["valid"]
-    }
+    released = _released_cut_scores(store)
     bad = _Examples()
     waiting = 0
     for r in store.rows(models.Result):
