@@ -23,6 +23,7 @@ from oke_core.lifecycle import (
     Status,
     decide,
     establishment_rule,
+    unscored,
 )
 from oke_core.planning import Association
 from oke_core.quarantine import nl_consumer
@@ -253,8 +254,7 @@ class ResultApplier:
 
     def _absence_known(self, rec: ResultRecord) -> bool:
         """Note the day on a completed absence whose version's cut score is now known; True if noted."""
-        absence = rec.raw_score is None and rec.delivered_score is None and rec.result_state == _COMPLETED
-        if absence and rec.cut_score_known_on is None:
+        if rec.result_state == _COMPLETED and unscored(rec) and rec.cut_score_known_on is None:
             rec.cut_score_known_on = self.today
             return True
         return False

@@ -285,11 +285,16 @@ def decide(rec: ResultRecord, policy: Policy, today: date) -> tuple[str, list[Ch
     return Status.DEFINITIVE, _ALL_PASS
 
 
+def unscored(rec: ResultRecord) -> bool:
+    """Nothing delivered to convert: an absence, or attendance only."""
+    return rec.raw_score is None and rec.delivered_score is None
+
+
 def supplier_settled(rec: ResultRecord) -> bool:
     """Variant 2, an absence (nothing delivered to convert): the supplier sends no final result for
     it, so it counts as settled once the supplier published final results of its exam version (its
     cut score is known then, seed "beoordelen"); ``cut_score_known_on`` records that day."""
-    return rec.raw_score is None and rec.delivered_score is None and rec.cut_score_known_on is not None
+    return unscored(rec) and rec.cut_score_known_on is not None
 
 
 def establishment_rule(rec: ResultRecord, policy: Policy) -> tuple[str, str]:
