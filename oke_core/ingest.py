@@ -504,10 +504,11 @@ class Ingestor(ResultApplier):
         route = self._routes.get(path) if path.__class__ is str else None
         if route is None:
             if path.__class__ is str and NUL in path:
-                env, found = without_nul(env)
-                nul_bad = nul_bad or found
+                env, path_bad = without_nul(env)
+                nul_bad = nul_bad or path_bad
                 get = env.get
-                mid, method, path = get("message_id"), get("method"), get("path")
+                # not the id: a NUL in it was escaped above, and re-reading it would undo "no-id-"
+                method, path = get("method"), get("path")
             route = parse_path(path)
             if path.__class__ is str:
                 if len(self._routes) > 200_000:
