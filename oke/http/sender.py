@@ -283,8 +283,17 @@ def _problem(resp: httpx.Response) -> tuple[str, str, list[dict]]:
         return resp.reason_phrase, resp.text[:500], []
     if not isinstance(data, dict):
         return resp.reason_phrase, resp.text[:500], []
-    errors = data.get("errors") if isinstance(data.get("errors"), list) else []
+    items = data.get("errors")
+    errors = [_error_item(e) for e in items] if isinstance(items, list) else []
     return str(data.get("title", resp.reason_phrase)), str(data.get("detail", "")), errors
+
+
+def _error_item(item: object) -> dict:
+    """One entry of a receiver's ``errors``: an object is kept; anything else (a plain string, a
+    number, null) becomes its message, so the summary can still show it."""
+    if isinstance(item, dict):
+        return item
+    return {"message": item if isinstance(item, str) else orjson.dumps(item).decode()}
 
 
 def _retry_after_seconds(value: str) -> float | None:
