@@ -97,8 +97,7 @@ def _record(ing: Ingestor, event: dict[str, Any], at: str):  # type: ignore[no-u
 
 def cut_score_released(ing: Ingestor, event: dict[str, Any], at: str) -> bool:
     evid = event.get("exam_version_id")
-    version = ing.planning.exam_versions.get(evid) if isinstance(evid, str) else None
-    if version is None:
+    if not isinstance(evid, str) or (version := ing.planning.exam_versions.get(evid)) is None:
         return _error(ing, at, event, "unknown-exam-version", f"exam version {evid} is not in the planning")
     cut = event.get("cut_score")
     problem = None

@@ -71,8 +71,8 @@ def convert(result_value_type: str, raw: int, max_raw: int, cut: int) -> Grade:
         check_cut_score(cut, max_raw)
         return Grade("passed" if passed else "failed", passed, "cut-score")
     if result_value_type == "insufficient-satisfactory-good":
-        grade = ten_point(raw, max_raw, cut)
-        word = "good" if grade >= Decimal("8.0") else "satisfactory" if passed else "insufficient"
+        ten = ten_point(raw, max_raw, cut)
+        word = "good" if ten >= Decimal("8.0") else "satisfactory" if passed else "insufficient"
         return Grade(word, passed, "ten-point-bands")
     raise ValueError(f"result value type {result_value_type!r} cannot be derived from a raw score")
 

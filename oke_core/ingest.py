@@ -367,7 +367,8 @@ class Ingestor(ResultApplier):
                     self.prefetch(env.get("message_id") for env in chunk)
                 last = self._last_stamp
                 for env in chunk:
-                    stamp = env.get("received_at") or env.get("sent_at")
+                    # Any: whatever the envelope holds; a str whenever ``day`` is set below
+                    stamp: Any = env.get("received_at") or env.get("sent_at")
                     if stamp.__class__ is str:
                         # the Dutch day of a valid whole-second UTC stamp, cached per hour (see _day);
                         # anything else is checked in full
@@ -557,8 +558,8 @@ class Ingestor(ResultApplier):
                 association_id=target,
                 rule="reprocess-quarantine",
             )
-            first = self._seen(mid)
-            key = mid if first is None or first[0] == digest else f"{mid}#{digest}"
+            seen = self._seen(mid)
+            key = mid if seen is None or seen[0] == digest else f"{mid}#{digest}"
         verdict: Verdict | None = None
         flow = get("flow")
         try:
@@ -586,15 +587,17 @@ class Ingestor(ResultApplier):
                     raise unknown_offering(target)
                 status, why, version, extra = "applied", None, None, None
                 ref = f"r:{self._r_seq}"
-                self._apply_session_report(body, target, mid, stamp, text)  # type: ignore[arg-type]
+                self._apply_session_report(body, target, mid, stamp, text)
             else:
                 if assoc is None:
                     assoc = self._extra_attempt(body, target, flow, method, stamp, mid)
                 if assoc is None:
                     raise unknown_association(target)
                 cross_check(body, assoc)
+                # day and flow are set by now: a message without a usable day is quarantined above
+                # (``_time_problem``), one whose flow is unknown by its verdict
                 status, why, version, extra = self._apply_result(
-                    body, assoc, mid, stamp, day, text, digest, flow, entry[0]
+                    body, assoc, mid, stamp, day, text, digest, flow, entry[0]  # type: ignore[arg-type]
                 )
                 if status == "duplicate":  # same content as the current version: its body is that one
                     ref = f"v:{self.results[target].current_seq}"  # type: ignore[index]
@@ -605,7 +608,11 @@ class Ingestor(ResultApplier):
             return self._quarantine(q, where, counts, verdict, target, key, requeue)
         if status == "duplicate":
             counts.duplicates += 1
-            first = ("applied", None, self.results[target].last_message_id)  # type: ignore[index]
+            first: tuple[str | None, str | None, str | None] = (
+                "applied",
+                None,
+                self.results[target].last_message_id,  # type: ignore[index]
+            )
         else:
             counts.applied += 1
             first = (None, None, None)
@@ -708,7 +715,7 @@ class Ingestor(ResultApplier):
         person = ref_id(body.get("person"), "personId") or original.student_id
         if offering not in self.planning.offerings or person not in self.planning.students:
             return None
-        attempt = nl.get("attempt") if isinstance(nl.get("attempt"), int) else original.attempt + 1
+        attempt = given if isinstance(given := nl.get("attempt"), int) else original.attempt + 1
         assoc = Association(target, offering, person, attempt, original.association_id, "associated")
         self.planning.associations[target] = assoc
         if self._by_offering is not None:
@@ -783,8 +790,7 @@ class Ingestor(ResultApplier):
         if any(v.__class__ is str and NUL in v for v in event.values()):
             event = {k: storable(v) if v.__class__ is str else v for k, v in event.items()}
         at = event.get("at")
-        day = self._valid_day(at, bounded=False) if isinstance(at, str) else None
-        if day is None:
+        if not isinstance(at, str) or (day := self._valid_day(at, bounded=False)) is None:
             at = self._now() or self._last_stamp
         elif self.today is None or day > self.today:
             self.advance_to(day)

@@ -11,6 +11,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine, insert, select
 from sqlmodel import Field, SQLModel
@@ -57,12 +58,13 @@ def append(engine: Engine, rows: Sequence[dict]) -> None:
         conn.execute(insert(TABLE), clean)
 
 
-def _column_value(name: str, value: object) -> object:
+def _column_value(name: str, value: Any) -> object:
+    """``value`` is whatever the caller's row holds; for ``problems`` a list of {pointer, code, message}."""
     if name == "problems":
         if value is None:
             return "[]"
         if not isinstance(value, str):
-            return json.dumps(list(value), sort_keys=True, ensure_ascii=False)  # type: ignore[arg-type]
+            return json.dumps(list(value), sort_keys=True, ensure_ascii=False)
     if isinstance(value, str):  # e.g. %00 in a URL: PostgreSQL text cannot hold a NUL
         return storable(value)
     return value

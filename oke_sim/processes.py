@@ -409,7 +409,7 @@ class Year:
     def exporter(self, ts: TestSystem) -> Any:
         env = self.env
         rng = self.r_export
-        first_day = env.now // DAY
+        first_day = int(env.now) // DAY  # the clock is whole seconds: every timeout is an int
         for day in range(first_day, self.until // DAY + 1):
             for run in ts.run_times:
                 t = day * DAY + run
@@ -804,7 +804,7 @@ class Year:
         env = self.env
         cs = self.p["cut_scores"]
         last_day = self.until // DAY
-        first_day = env.now // DAY
+        first_day = int(env.now) // DAY  # the clock is whole seconds: every timeout is an int
         for day in range(first_day, last_day + 1):
             t = day * DAY
             if t > env.now:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from oke_core.contract.flows import NL_TEST_ADMIN, association_id_from_path
 from oke_core.contract.model import ERROR, WARNING, Problem, RuleContext
@@ -272,7 +273,8 @@ def _result_rules(result: dict, ctx: RuleContext | None, out: list[Problem]) -> 
             return
     nget = nl.get
     attendance = nget("attendance")
-    raw = nget("rawScore")
+    # Any, not `Any | None`: `has_raw` says whether it is an int, and mypy cannot narrow through the flag
+    raw: Any = nget("rawScore")
     has_raw = type(raw) is int
     if nget("final") is True:
         state = get("state")

@@ -67,12 +67,13 @@ def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    matplotlib.rcParams.update(_RC)
+    # the stubs type rcParams keys as a Literal of every known name; _RC's keys are among them
+    matplotlib.rcParams.update(_RC)  # type: ignore[arg-type]
     return plt.subplots(figsize=(width, height))
 
 
-def _date_axis(ax, days: Sequence[date]) -> None:  # type: ignore[no-untyped-def]
-    """Dutch tick labels at a readable density."""
+def _date_axis(ax, days: Sequence[date | None]) -> None:  # type: ignore[no-untyped-def]
+    """Dutch tick labels at a readable density (a point without a date is labelled '–')."""
     if not days:
         return
     step = max(1, len(days) // 8)
@@ -91,7 +92,7 @@ def status_over_time(points: Sequence[dict], name: str = "status") -> str:
     if xs:
         ax.stackplot(xs, defi, prov, labels=["definitief", "voorlopig"], colors=[GREEN, ORANGE], alpha=0.85)
         ax.set_xlim(0, max(1, len(xs) - 1))
-    _date_axis(ax, days)  # type: ignore[arg-type]
+    _date_axis(ax, days)
     ax.set_ylabel("resultaten")
     ax.legend(loc="upper left", ncols=2)
     ax.grid(axis="y", color="#e5e7eb")
@@ -168,7 +169,7 @@ def trend_lines(
         ax.axvline(days.index(as_date(marker_day)), color=GREY, linestyle="--", linewidth=1)
     if xs:
         ax.set_xlim(-0.3, max(1, len(xs) - 1) + 0.3)
-    _date_axis(ax, days)  # type: ignore[arg-type]
+    _date_axis(ax, days)
     ax.set_ylim(bottom=0)
     from matplotlib.ticker import MaxNLocator  # lazy, as matplotlib itself (see _figure)
 
@@ -185,21 +186,23 @@ def timeline(lanes: Sequence[dict], name: str = "timeline") -> str:
     """Steps of one or two results on a shared date axis, with the working-day deadlines.
 
     Each lane: `{label, steps: [{date}], deadlines: [{date, label}]}`. Steps are drawn as numbered
-    points (the numbers of the step list beside the chart); steps on one day share a point.
+    points (the numbers of the step list beside the chart); steps on one day share a point. A step
+    or deadline without a date is left off the chart (its number is skipped, not reused).
     """
     import matplotlib.dates as mdates
     from matplotlib.ticker import FuncFormatter
 
     fig, ax = _figure(11.0, 0.9 + 1.45 * max(1, len(lanes)))
+    # a step or deadline without a date has no place on the axis (as_date: None for None and "")
     all_days = [
-        as_date(s["date"]) for lane in lanes for s in lane["steps"] + lane["deadlines"] if s.get("date")
+        day for lane in lanes for s in lane["steps"] + lane["deadlines"] if (day := as_date(s.get("date")))
     ]
     for row, lane in enumerate(lanes):
         y = len(lanes) - 1 - row
         by_day: dict[date, list[int]] = {}
         for number, s in enumerate(lane["steps"], start=1):
-            if s.get("date"):
-                by_day.setdefault(as_date(s["date"]), []).append(number)  # type: ignore[arg-type]
+            if day := as_date(s.get("date")):
+                by_day.setdefault(day, []).append(number)
         xs = [mdates.date2num(d) for d in sorted(by_day)]
         if xs:
             ax.plot([min(xs), max(xs)], [y, y], color="#cbd5e1", linewidth=3, zorder=1)
@@ -217,8 +220,9 @@ def timeline(lanes: Sequence[dict], name: str = "timeline") -> str:
                 fontweight="bold",
             )
         last_x, level = None, 0
-        for d in sorted((x for x in lane["deadlines"] if x.get("date")), key=lambda x: as_date(x["date"])):
-            x = mdates.date2num(as_date(d["date"]))
+        dated = [(due, x) for x in lane["deadlines"] if (due := as_date(x.get("date")))]
+        for due, d in sorted(dated, key=lambda pair: pair[0]):
+            x = mdates.date2num(due)
             level = level + 1 if last_x is not None and x - last_x < 9 else 0
             last_x = x
             ax.plot([x, x], [y - 0.12, y + 0.12], color=RED, linewidth=1.6, zorder=2)

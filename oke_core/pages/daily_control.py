@@ -26,10 +26,11 @@ def _detail_text(value: object, limit: int = 160) -> str:
     if value in (None, ""):
         return ""
     if isinstance(value, str):
+        text = value
         try:
-            value = json.loads(value)
+            value = json.loads(text)
         except ValueError:
-            return value[:limit]
+            return text[:limit]
     if isinstance(value, str):
         return value[:limit]
     if isinstance(value, dict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from oke_core.events import INADMISSIBLE
 from oke_core.policy import Policy
@@ -22,7 +22,17 @@ def _share(part: int, total: int) -> float:
     return round(part / total, 4) if total else 1.0
 
 
-def _deadline(n_days: int | None, total: int, late: int) -> dict[str, Any]:
+class DeadlineShare(TypedDict):
+    """One entry of compliance.json ``deadlines``: how many results met one deadline kind."""
+
+    deadline_working_days: int | None
+    total: int
+    on_time: int
+    late: int
+    share_on_time: float
+
+
+def _deadline(n_days: int | None, total: int, late: int) -> DeadlineShare:
     return {
         "deadline_working_days": n_days,
         "total": total,
@@ -53,7 +63,7 @@ def compliance(
     by_college: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     by_component: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     grades: dict[tuple[str, str], list[float]] = defaultdict(list)
-    totals = Counter()
+    totals: Counter[str] = Counter()
     status_changes: Counter[tuple[date, str]] = Counter()
     marking, imports, establishment = [0, 0], [0, 0], [0, 0]
     corrections = 0
@@ -240,7 +250,12 @@ def compliance(
     deviations = _deviations(store, as_of)
 
     intake = intake_counts(store, as_of)
-    result = {
+    deadlines: dict[str, DeadlineShare] = {
+        "marking": _deadline(policy.marking_working_days, *marking),
+        "import": _deadline(policy.import_working_days, *imports),
+        "establishment": _deadline(policy.establishment_working_days, *establishment),
+    }
+    result: dict[str, Any] = {
         "scenario": meta.get("scenario"),
         "seed": meta.get("seed"),
         "policy": policy.name,
@@ -262,11 +277,7 @@ def compliance(
         "periods": periods,
         "status_over_time": status_over_time,
         "cut_scores": cut_scores,
-        "deadlines": {
-            "marking": _deadline(policy.marking_working_days, *marking),
-            "import": _deadline(policy.import_working_days, *imports),
-            "establishment": _deadline(policy.establishment_working_days, *establishment),
-        },
+        "deadlines": deadlines,
         "cases": cases_out,
         "deviations": deviations,
     }
@@ -275,9 +286,9 @@ def compliance(
         "corrections": corrections,
         "complaints": cases_out["complaints"]["filed"],
         "appeals": cases_out["appeals"]["filed"],
-        "share_marking_on_time": result["deadlines"]["marking"]["share_on_time"],
-        "share_import_on_time": result["deadlines"]["import"]["share_on_time"],
-        "share_established_on_time": result["deadlines"]["establishment"]["share_on_time"],
+        "share_marking_on_time": deadlines["marking"]["share_on_time"],
+        "share_import_on_time": deadlines["import"]["share_on_time"],
+        "share_established_on_time": deadlines["establishment"]["share_on_time"],
         "quarantine_share": round(intake["quarantined"] / intake["received"], 4)
         if intake["received"]
         else 0.0,

@@ -133,6 +133,8 @@ def daily_control(store: Store, policy: Policy, day: date) -> dict[str, Any]:
     errors: list[dict[str, Any]] = []
     for entry in store.log():
         d = day_of(entry["at"])
+        if d is None:
+            continue  # stamped "" (a KRS step before the clock started): on no day of the control
         if entry["kind"] == "message":
             received[d] += 1
         if log_level(entry) == "error":
@@ -225,8 +227,8 @@ def _actions(
         for e in quarantined:
             part = parts.get(e.get("association_id") or "")
             session = look.sessions.get(part["offering_id"]) if part else None
-            supplier = look.component(session["component_id"]).get("supplier") if session else None
-            per[supplier or "onbekende leverancier"][e.get("reason") or "onbekend"] += 1
+            named = look.component(session["component_id"]).get("supplier") if session else None
+            per[named or "onbekende leverancier"][e.get("reason") or "onbekend"] += 1
         for supplier in sorted(per):
             reasons = ", ".join(f"{n}x {code}" for code, n in sorted(per[supplier].items()))
             out.append(

@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from oke_core.reports.lookups import day_of
+from oke_core.calendar import local_date
 from oke_core.store import Store, models
 
 
@@ -38,7 +38,8 @@ def message_outcomes(store: Store, as_of: date | None = None) -> dict[str, list[
     """Per message id, the outcome of every delivery in log order (a duplicate adds a second one)."""
     out: dict[str, list[tuple[str, str | None]]] = {}
     for entry in store.rows(models.OkeLogEntry, kind="message"):
-        if as_of is not None and day_of(entry["at"]) > as_of:
+        # a message entry is always stamped (its receipt time, else the last usable one)
+        if as_of is not None and local_date(entry["at"]) > as_of:
             continue
         out.setdefault(entry["message_id"] or "", []).append(_outcome(entry))
     return out

@@ -90,7 +90,7 @@ def portal_view(store: Store, policy: Policy, day: date, student_id: str | None 
                 "cases": [_case_view(c, r, day) for c in cases.get(r["association_id"], ())],
             }
         )
-    out = []
+    out: list[dict[str, Any]] = []
     for sid, results in students.items():
         results.sort(key=lambda x: (x["sitting_date"], x["component_code"], x["attempt"]))
         out.append(

@@ -87,7 +87,8 @@ def _quarantine_rows(store: Store, look: Lookups, as_of: date) -> dict[str, dict
             body = orjson.loads(q["body_text"])
         except (orjson.JSONDecodeError, TypeError):
             body = None
-        result = body.get("result") if isinstance(body, dict) and isinstance(body.get("result"), dict) else {}
+        found = body.get("result") if isinstance(body, dict) else None
+        result: dict[str, Any] = found if isinstance(found, dict) else {}
         consumer = next((c for c in result.get("consumers") or [] if isinstance(c, dict)), {})
         rows[aid] = {
             "association_id": aid,

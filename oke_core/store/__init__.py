@@ -22,7 +22,7 @@ from oke_core.store.engine import (
     redact_url,
     sqlite_file_problem,
 )
-from oke_core.store.models import TABLES, SQLModel
+from oke_core.store.models import TABLES, KrsTable, SQLModel
 
 __all__ = ["Store", "models"]
 
@@ -346,10 +346,10 @@ class Store:
 
     # -- reads ------------------------------------------------------------------------------
     def rows(
-        self, model: type[SQLModel], order_by: Iterable[str] | None = None, **where: Any
+        self, model: type[KrsTable], order_by: Iterable[str] | None = None, **where: Any
     ) -> Iterator[dict[str, Any]]:
         """Stream rows of one table as dicts, in primary-key (or the given) order."""
-        table: Table = model.__table__  # type: ignore[attr-defined]
+        table = model.__table__
         cols = list(order_by) if order_by else [c.name for c in table.primary_key.columns]
         stmt = select(table).order_by(*(table.c[c] for c in cols))
         for key, value in where.items():
@@ -441,8 +441,8 @@ class Store:
             n += 1
         return n
 
-    def count(self, model: type[SQLModel], **where: Any) -> int:
-        table: Table = model.__table__  # type: ignore[attr-defined]
+    def count(self, model: type[KrsTable], **where: Any) -> int:
+        table = model.__table__
         stmt = select(func.count()).select_from(table)
         for key, value in where.items():
             stmt = stmt.where(table.c[key] == value)

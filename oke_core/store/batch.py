@@ -100,9 +100,16 @@ def insert_many(conn: Target, table: Table, rows: Sequence[dict[str, Any]]) -> N
 
 
 def insert_tuples(
-    conn: Target, table: Table, cols: tuple[str, ...], rows: list[tuple[Any, ...]], *, key_order: bool = False
+    conn: Target,
+    table: Table,
+    cols: tuple[str, ...],
+    rows: list[tuple[Any, ...]] | list[list[Any]],
+    *,
+    key_order: bool = False,
 ) -> None:
-    """``key_order``: in the order of the first column (unique), which a random-key index takes
+    """Rows are tuples or lists (the OKE-log's, built per entry) of the values of ``cols``.
+
+    ``key_order``: in the order of the first column (unique), which a random-key index takes
     with far fewer page visits than arrival order."""
     if rows:
         _run(conn, _sql_insert(conn, table, cols), rows, key_order)

@@ -7,11 +7,28 @@ dates as DATE. JSON payloads (documents, problems, log detail) are stored as sor
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlmodel import Field, SQLModel
 
+if TYPE_CHECKING:
+    from sqlalchemy import Table
 
-class Institution(SQLModel, table=True):
+
+class KrsTable(SQLModel):
+    """Base of every KRS table model; adds nothing at runtime (no fields, no table of its own).
+
+    SQLModel's metaclass gives each ``table=True`` class its ``__table__``, but SQLModel does not
+    declare it, so type checkers cannot see it; declaring it here types ``Model.__table__`` (and
+    lists of models, ``type[KrsTable]``) everywhere without a cast.
+    """
+
+    if TYPE_CHECKING:
+        __table__: ClassVar[Table]
+        __tablename__: ClassVar[str]
+
+
+class Institution(KrsTable, table=True):
     __tablename__ = "institution"
     institution_id: str = Field(primary_key=True)
     name: str
@@ -22,7 +39,7 @@ class Institution(SQLModel, table=True):
     year_end: date | None = None
 
 
-class Student(SQLModel, table=True):
+class Student(KrsTable, table=True):
     __tablename__ = "student"
     student_id: str = Field(primary_key=True)
     student_number: str = Field(index=True)
@@ -35,7 +52,7 @@ class Student(SQLModel, table=True):
     college_code: str = ""
 
 
-class Assessor(SQLModel, table=True):
+class Assessor(KrsTable, table=True):
     __tablename__ = "assessor"
     assessor_id: str = Field(primary_key=True)
     assessor_code: str
@@ -43,7 +60,7 @@ class Assessor(SQLModel, table=True):
     college_code: str = ""
 
 
-class ExamComponent(SQLModel, table=True):
+class ExamComponent(KrsTable, table=True):
     """Examenonderdeel: what is examined and in which result value type."""
 
     __tablename__ = "exam_component"
@@ -59,7 +76,7 @@ class ExamComponent(SQLModel, table=True):
     assessor_required: bool = False
 
 
-class ExamVersion(SQLModel, table=True):
+class ExamVersion(KrsTable, table=True):
     """Examenversie: the cut score (cesuur) is fixed per version."""
 
     __tablename__ = "exam_version"
@@ -69,7 +86,7 @@ class ExamVersion(SQLModel, table=True):
     max_raw_score: int
 
 
-class ExamSession(SQLModel, table=True):
+class ExamSession(KrsTable, table=True):
     """Zitting (OOAPI ComponentOffering)."""
 
     __tablename__ = "exam_session"
@@ -84,7 +101,7 @@ class ExamSession(SQLModel, table=True):
     state: str = "active"
 
 
-class Participation(SQLModel, table=True):
+class Participation(KrsTable, table=True):
     """Deelname (OOAPI ComponentOfferingAssociation); resits point at the original."""
 
     __tablename__ = "participation"
@@ -96,7 +113,7 @@ class Participation(SQLModel, table=True):
     state: str = "associated"
 
 
-class Result(SQLModel, table=True):
+class Result(KrsTable, table=True):
     """The current state of one participation's result (one row per association)."""
 
     __tablename__ = "result"
@@ -160,7 +177,7 @@ class Result(SQLModel, table=True):
     needs_cut_score: bool = False
 
 
-class ResultVersion(SQLModel, table=True):
+class ResultVersion(KrsTable, table=True):
     """Every delivery of a result, kept verbatim; never updated.
 
     Keyed by ``seq``, the OKE-log entry that received it, so every insert lands at the end of the
@@ -185,7 +202,7 @@ class ResultVersion(SQLModel, table=True):
     body_text: str
 
 
-class CutScore(SQLModel, table=True):
+class CutScore(KrsTable, table=True):
     """Cesuur per exam version: raw score needed to pass, when and by whom released."""
 
     __tablename__ = "cut_score"
@@ -199,7 +216,7 @@ class CutScore(SQLModel, table=True):
     event_id: str = ""
 
 
-class Case(SQLModel, table=True):
+class Case(KrsTable, table=True):
     """Inzage, klacht/bezwaar or beroep (CBE) about one result."""
 
     __tablename__ = "case_file"
@@ -214,7 +231,7 @@ class Case(SQLModel, table=True):
     decided_by: str | None = None
 
 
-class SessionReport(SQLModel, table=True):
+class SessionReport(KrsTable, table=True):
     """Flow 4 (zittingsverslag / proces-verbaal) as delivered, per message."""
 
     __tablename__ = "session_report"
@@ -230,7 +247,7 @@ class SessionReport(SQLModel, table=True):
     body_text: str
 
 
-class OkeLogEntry(SQLModel, table=True):
+class OkeLogEntry(KrsTable, table=True):
     """Append-only OKE-log: one entry per received message, transition, event and check.
 
     Only ``seq`` is indexed: every append lands at the end of the table. An index on
@@ -253,7 +270,7 @@ class OkeLogEntry(SQLModel, table=True):
     detail: str | None = None
 
 
-class MessageBody(SQLModel, table=True):
+class MessageBody(KrsTable, table=True):
     """The body of a received message that no other table keeps (a repeated delivery, no result).
 
     Every other body is stored once where it is used (``result_version``, ``quarantine``,
@@ -265,7 +282,7 @@ class MessageBody(SQLModel, table=True):
     body_text: str
 
 
-class QuarantineItem(SQLModel, table=True):
+class QuarantineItem(KrsTable, table=True):
     """A message that could not be applied, with its original text and the problems found."""
 
     __tablename__ = "quarantine"
@@ -282,7 +299,7 @@ class QuarantineItem(SQLModel, table=True):
     resolved_at: str | None = None
 
 
-class InboxEntry(SQLModel, table=True):
+class InboxEntry(KrsTable, table=True):
     """Register of message ids seen (idempotency); the outcome of the first delivery."""
 
     __tablename__ = "inbox"
@@ -293,13 +310,13 @@ class InboxEntry(SQLModel, table=True):
     reason: str | None = None
 
 
-class Meta(SQLModel, table=True):
+class Meta(KrsTable, table=True):
     __tablename__ = "krs_meta"
     key: str = Field(primary_key=True)
     value: str
 
 
-TABLES = [
+TABLES: list[type[KrsTable]] = [
     Institution,
     Student,
     Assessor,
