@@ -5,6 +5,10 @@ in the rehearsal's output folder, so every stage can run in its own process (Dag
 in one (``oke rehearse``).
 """
 
+# no `from __future__ import annotations` here: Dagster checks the `context` annotation of an asset
+# function as an object, and refuses the string a postponed annotation would leave it
+from collections.abc import Iterator
+
 import dagster as dg
 
 from assets import runtime
@@ -90,7 +94,9 @@ def simulated_chain(
         ),
     ],
 )
-def krs_replay(context: dg.AssetExecutionContext, output: OutputFolder, krs_db: KrsDatabase):
+def krs_replay(
+    context: dg.AssetExecutionContext, output: OutputFolder, krs_db: KrsDatabase
+) -> Iterator[dg.MaterializeResult]:
     folder = output.for_scenario(context.partition_key)
     outcome = runtime.replay_rehearsal(context.partition_key, folder, krs_db)
     days = outcome.pop("days")

@@ -1,7 +1,10 @@
 """Asset checks: the process invariants. The comparisons live in ``oke_core.reports.invariants``;
 a check only evaluates one and reports it."""
 
+# no `from __future__ import annotations` here: Dagster checks the `context` annotation of a check
+# function as an object, and refuses the string a postponed annotation would leave it
 import warnings
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -10,8 +13,11 @@ from assets.metadata import md_table
 from assets.partitions import scenario_partitions
 from assets.resources import KrsDatabase, OutputFolder
 
+if TYPE_CHECKING:
+    from oke_core.reports.invariants import Invariant
 
-def _result(inv) -> dg.AssetCheckResult:
+
+def _result(inv: "Invariant") -> dg.AssetCheckResult:
     metadata: dict = {k: v for k, v in inv.counts.items()}
     metadata["detail"] = inv.detail
     if inv.examples:
@@ -24,7 +30,9 @@ def _result(inv) -> dg.AssetCheckResult:
 
 def _make_check(asset: str, name: str, description: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=asset, name=name, description=description, partitions_def=scenario_partitions)
-    def _check(context: dg.AssetCheckExecutionContext, output: OutputFolder, krs_db: KrsDatabase):
+    def _check(
+        context: dg.AssetCheckExecutionContext, output: OutputFolder, krs_db: KrsDatabase
+    ) -> dg.AssetCheckResult:
         folder = output.for_scenario(context.partition_key)
         return _result(runtime.evaluate_invariant(name, folder, krs_db))
 

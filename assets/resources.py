@@ -9,9 +9,13 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from pydantic import Field
+
+if TYPE_CHECKING:
+    from oke_core.store import Store
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,7 +60,7 @@ class KrsDatabase(dg.ConfigurableResource):
         """The database URL; prefer ``open``, which also selects the scenario's schema on a server."""
         return self._server_url() or f"sqlite:///{(folder / 'krs.sqlite').as_posix()}"
 
-    def open(self, folder: Path, scenario: str, *, fresh: bool = False):
+    def open(self, folder: Path, scenario: str, *, fresh: bool = False) -> Store:
         """Open the scenario's store; ``fresh`` starts from an empty database (reruns are identical)."""
         from oke_core.store import Store
 

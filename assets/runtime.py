@@ -11,7 +11,13 @@ import shutil
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from assets.resources import KrsDatabase
+    from oke_core.policy import Policy
+    from oke_core.reports.invariants import Invariant
+    from oke_sim.scenario import Scenario
 
 MANIFEST = "rehearsal.json"
 
@@ -73,21 +79,21 @@ def clear_simulation(folder: Path) -> None:
 # -- scenario and simulation -------------------------------------------------------------------------
 
 
-def load_scenario(path: Path):
+def load_scenario(path: Path) -> Scenario:
     """The validated scenario (simulator's loader: errors name file, line and field)."""
     from oke_sim.scenario import load_scenario as _load
 
     return _load(path)
 
 
-def scenario_policy(scenario):
+def scenario_policy(scenario: Scenario) -> Policy:
     """The policy the scenario names, loaded and validated (its own file: errors name its line)."""
     from oke_core.policy import load_policy
 
     return load_policy(scenario.policy_file or str(scenario.params["policy"]))
 
 
-def simulate_until(scenario) -> date:
+def simulate_until(scenario: Scenario) -> date:
     """The last simulated day: ``calendar.simulate_until``, else year end + tail working days."""
     from oke_core.calendar import WorkingDays
 
@@ -105,7 +111,7 @@ def simulate_until(scenario) -> date:
     )
 
 
-def scenario_facts(scenario) -> dict[str, Any]:
+def scenario_facts(scenario: Scenario) -> dict[str, Any]:
     p = scenario.params
     return {
         "scenario": scenario.name,
@@ -176,13 +182,13 @@ def simulation_counts(folder: Path) -> dict[str, Any]:
 # -- KRS: replay, exports, reports --------------------------------------------------------------------
 
 
-def _policy(folder: Path, reh: Rehearsal):
+def _policy(folder: Path, reh: Rehearsal) -> Policy:
     from oke_core.policy import load_policy
 
     return load_policy(folder / reh.policy_file if reh.policy_file else reh.policy)
 
 
-def replay_rehearsal(scenario: str, folder: Path, db) -> dict[str, Any]:
+def replay_rehearsal(scenario: str, folder: Path, db: KrsDatabase) -> dict[str, Any]:
     """Replay the simulated stream into a fresh store up to the scenario's end; write quarantine.jsonl
     and results.csv."""
     from oke_core.replay import replay
@@ -225,7 +231,7 @@ def replay_rehearsal(scenario: str, folder: Path, db) -> dict[str, Any]:
     return {"intake": intake, "state": state, "days": days}
 
 
-def export_log(folder: Path, db) -> dict[str, Any]:
+def export_log(folder: Path, db: KrsDatabase) -> dict[str, Any]:
     from oke_core.reports.counts import log_level
 
     reh = read_manifest(folder)
@@ -271,7 +277,7 @@ def control_days(folder: Path) -> list[str]:
     return out
 
 
-def write_daily_control(folder: Path, db, day: date | None) -> dict[str, Any]:
+def write_daily_control(folder: Path, db: KrsDatabase, day: date | None) -> dict[str, Any]:
     """The exam office's control; ``None`` = the rehearsal's last working day (daily_control.json)."""
     from oke_core.reports import daily_control
     from oke_core.reports.files import write_json
@@ -293,7 +299,7 @@ def _meta(folder: Path, reh: Rehearsal) -> dict[str, Any]:
     return {**reh.meta(), "colleges": institution.get("colleges", [])}
 
 
-def write_compliance(folder: Path, db) -> dict[str, Any]:
+def write_compliance(folder: Path, db: KrsDatabase) -> dict[str, Any]:
     from oke_core.reports import compliance, compliance_markdown
     from oke_core.reports.files import write_json, write_text
 
@@ -308,7 +314,7 @@ def write_compliance(folder: Path, db) -> dict[str, Any]:
     return report
 
 
-def write_portal(folder: Path, db, day: date | None) -> tuple[dict[str, Any], int]:
+def write_portal(folder: Path, db: KrsDatabase, day: date | None) -> tuple[dict[str, Any], int]:
     """The portal on ``day`` (None = the as-of day, portal.json) and, for the as-of day, notifications."""
     from oke_core.reports import notifications, portal_view
     from oke_core.reports.files import write_json, write_jsonl
@@ -330,7 +336,7 @@ def write_portal(folder: Path, db, day: date | None) -> tuple[dict[str, Any], in
     return portal, len(notes)
 
 
-def evaluate_invariant(name: str, folder: Path, db):
+def evaluate_invariant(name: str, folder: Path, db: KrsDatabase) -> Invariant:
     from oke_core.reports.invariants import evaluate
 
     reh = read_manifest(folder)
@@ -341,7 +347,7 @@ def evaluate_invariant(name: str, folder: Path, db):
         store.close()
 
 
-def write_summary(folder: Path, db) -> dict[str, Any]:
+def write_summary(folder: Path, db: KrsDatabase) -> dict[str, Any]:
     from oke_core.reports import summary
     from oke_core.reports.counts import intake_counts
     from oke_core.reports.files import write_json
@@ -362,7 +368,7 @@ def write_summary(folder: Path, db) -> dict[str, Any]:
 # -- inbox deliveries ---------------------------------------------------------------------------------
 
 
-def ingest_delivery(path: Path, folder: Path, db) -> dict[str, Any]:
+def ingest_delivery(path: Path, folder: Path, db: KrsDatabase) -> dict[str, Any]:
     """Validate and ingest a vendor's file into the rehearsal's store; write inbox/<file>.report.json and
     refresh quarantine.jsonl and results.csv."""
     from oke_core.ingest import Ingestor

@@ -21,7 +21,9 @@ CONTROL_ASSETS = ["daily_log_control_by_day"]
     "one simulated working day per tick and rehearsal.",
     default_status=dg.DefaultScheduleStatus.STOPPED,
 )
-def daily_log_control_schedule(context: dg.ScheduleEvaluationContext, output: OutputFolder):
+def daily_log_control_schedule(
+    context: dg.ScheduleEvaluationContext, output: OutputFolder
+) -> list[dg.RunRequest] | dg.SkipReason:
     done = context.instance.get_materialized_partitions(dg.AssetKey("daily_log_control_by_day"))
     registered = set(context.instance.get_dynamic_partitions("sim_day"))
     requests = []
