@@ -13,6 +13,10 @@ show as a gap between elapsed and cpu time; the load average is printed for that
 
 The target (issue 3) is for one process on one core: the second command measures that, with the
 process pinned to one CPU (``sched_setaffinity``), so that no thread of it can use another.
+
+The per-message modules run compiled with mypyc when ``scripts/setup.sh`` could build them (the
+``code:`` line says which); ``OKE_PURE_PYTHON=1`` in front of either command measures the plain
+Python modules instead.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from oke_core import compiled  # noqa: E402
 from oke_core.contract import Contract  # noqa: E402
 from oke_core.ingest import BACKGROUND_AFTER, Ingestor  # noqa: E402
 from oke_core.planning import load_planning  # noqa: E402
@@ -259,6 +264,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
         f"machine: {platform.node()} {platform.machine()} {platform.processor() or ''} "
         f"cpus={os.cpu_count()} python={platform.python_version()} {platform.system()}"
     )
+    print(f"code: {compiled.status().describe()}")
     kept = "kept" if args.workdir is not None else "removed at the end; --workdir keeps it"
     print(f"workdir: {work} ({kept}; generation {gen_s:.1f} s, not timed)")
     print(f"counts: {orjson.dumps(counts.as_dict(), option=orjson.OPT_SORT_KEYS).decode()}")

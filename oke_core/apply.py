@@ -12,6 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from mypy_extensions import mypyc_attr
 
 from oke_core.grading import AS_DELIVERED, CutScoreError, convert, passes
 from oke_core.lifecycle import (
@@ -47,6 +48,7 @@ def dumps(obj: Any) -> str:
     return orjson.dumps(obj, option=_SORTED).decode()
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # so that Ingestor can allow them
 class ResultApplier:
     """Result application and lifecycle driving; mixed into ``Ingestor`` (which owns the state)."""
 

@@ -6,7 +6,7 @@ A working day is Monday-Friday that is neither a Dutch public holiday (the maint
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,9 @@ class WorkingDays:
 
     def __init__(self, closure_days: Iterable[date] = ()) -> None:
         self.closure_days = frozenset(closure_days)
-        self._public = holidays.NL()
+        # A Mapping, not the dict subclass it is: compiled code would bypass its __contains__,
+        # which fills in each year's holidays on first use.
+        self._public: Mapping[date, str] = holidays.NL()
         self._cache: dict[date, bool] = {}
         self._added: dict[tuple[date, int], date] = {}
 

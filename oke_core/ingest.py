@@ -20,6 +20,7 @@ from itertools import islice
 from typing import Any
 
 import orjson
+from mypy_extensions import mypyc_attr
 from sqlalchemy import Connection, select
 
 from oke_core import events as event_handlers
@@ -162,6 +163,7 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # a test stands in a writer that stops early
 class Ingestor(ResultApplier):
     """KRS processing for one store: messages, KRS-side events and the clock.
 
@@ -364,7 +366,7 @@ class Ingestor(ResultApplier):
                     self._flush_and_look_up(chunk)
                 else:
                     self.flush(checkpoint=False)
-                    self.prefetch(env.get("message_id") for env in chunk)
+                    self.prefetch([env.get("message_id") for env in chunk])
                 last = self._last_stamp
                 for env in chunk:
                     # Any: whatever the envelope holds; a str whenever ``day`` is set below
@@ -458,10 +460,12 @@ class Ingestor(ResultApplier):
             return self._prefetched.get(mid)
         table = models.InboxEntry.__table__
         with self.store.engine.connect() as conn:
-            row = conn.execute(
+            # Any: SQLAlchemy types a Row as the tuple it unpacks to, which compiled code would check
+            found: Any = conn.execute(
                 select(table.c.digest, table.c.outcome, table.c.reason).where(table.c.message_id == mid)
-            ).first()
-        return None if row is None else (row[0], row[1], row[2])
+            )
+            stored = found.first()
+        return None if stored is None else (stored[0], stored[1], stored[2])
 
     def _handle(
         self,

@@ -159,6 +159,29 @@ class ResultRecord:
 
 
 RECORD_FIELDS = tuple(f.name for f in fields(ResultRecord))
+# Written by name because compiled code keeps no readable annotations to derive them from
+# (tests/core/test_compiled.py checks the list against the class above).
+DATE_FIELDS = frozenset(
+    {
+        "sitting_date",
+        "received_on",
+        "marking_deadline",
+        "result_date",
+        "scored_on",
+        "provisional_since",
+        "cut_score_known_on",
+        "complaint_deadline",
+        "establishment_due",
+        "definitive_on",
+        "appeal_deadline",
+        "closed_on",
+        "withdrawn_on",
+        "marked_on",
+        "import_deadline",
+        "imported_on",
+        "notified_on",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,14 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
   echo "$want" > "$stamp"
 fi
+# The per-message modules compiled with mypyc (oke_core/compiled.py): rebuilt when a source
+# changed; without a C compiler the plain modules run. OKE_COMPILE=0 skips it.
+if [ "${OKE_COMPILE:-1}" != 0 ]; then
+  if ! command -v cc >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    bash scripts/system-deps.sh compiler
+  fi
+  .venv/bin/python scripts/compile.py || echo "setup: compiling failed (above); the plain Python modules are used" >&2
+fi
 # Dagster's local instance lives in the repository (telemetry off, see dagster.yaml).
 mkdir -p .dagster_home
 cp -f dagster.yaml .dagster_home/dagster.yaml

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Debian packages the test suite uses: PostgreSQL (store tests) and Chromium (page tests).
+# Debian packages the test suite uses: PostgreSQL (store tests) and Chromium (page tests);
+# with "compiler", only the C compiler scripts/compile.py needs (called by scripts/setup.sh).
 # Installs only what is missing; needs root (CI and the dev machines run as root).
 set -euo pipefail
 need=()
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
-fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+if [ "${1:-}" != compiler ]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+  fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "system-deps: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

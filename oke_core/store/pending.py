@@ -12,7 +12,7 @@ from collections.abc import Callable
 from operator import attrgetter
 from typing import Any
 
-from oke_core.lifecycle import RECORD_FIELDS, ResultRecord
+from oke_core.lifecycle import DATE_FIELDS, RECORD_FIELDS, ResultRecord
 from oke_core.okelog import LOG_COLUMNS
 from oke_core.store import models
 from oke_core.store.batch import Target, insert_many, insert_tuples, update_many, update_tuples, upsert_tuples
@@ -31,11 +31,7 @@ VERSION_COLUMNS = (
 )
 BODY_COLUMNS = ("seq", "body_text")
 UPDATE_COLUMNS = tuple(f for f in RECORD_FIELDS if f != "association_id")
-_DATE_FIELDS = frozenset(
-    name
-    for name, kind in ResultRecord.__annotations__.items()
-    if "date" in str(kind) and "datetime" not in kind
-)
+
 
 
 def _row_getter(fields: tuple[str, ...], iso_dates: bool) -> Callable[[ResultRecord], tuple[Any, ...]]:
@@ -43,7 +39,7 @@ def _row_getter(fields: tuple[str, ...], iso_dates: bool) -> Callable[[ResultRec
     if not iso_dates:
         return attrgetter(*fields)  # type: ignore[return-value]
     parts = [
-        f"(None if (v := r.{f}) is None else v.isoformat())" if f in _DATE_FIELDS else f"r.{f}"
+        f"(None if (v := r.{f}) is None else v.isoformat())" if f in DATE_FIELDS else f"r.{f}"
         for f in fields
     ]
     namespace: dict[str, Any] = {}
