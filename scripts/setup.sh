@@ -24,8 +24,8 @@ fi
 # The per-message modules compiled with mypyc (oke_core/compiled.py): rebuilt when a source
 # changed; without a C compiler the plain modules run. OKE_COMPILE=0 skips it.
 if [ "${OKE_COMPILE:-1}" != 0 ]; then
-  if ! command -v cc >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    bash scripts/system-deps.sh compiler
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    PYTHON="$PY" bash scripts/system-deps.sh compiler  # gcc and the Python headers, when missing
   fi
   .venv/bin/python scripts/compile.py || echo "setup: compiling failed (above); the plain Python modules are used" >&2
 fi

@@ -5,6 +5,12 @@
 set -euo pipefail
 need=()
 command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+# the headers of a Debian Python (a pyenv or python.org build ships its own)
+py=$(command -v "${PYTHON:-python3}" || true)
+if [ -n "$py" ] && [ "$(readlink -f "$py" | cut -d/ -f1-3)" = /usr/bin ] &&
+  ! "$py" -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(sysconfig.get_paths()["include"] + "/Python.h"))'; then
+  need+=(python3-dev)
+fi
 if [ "${1:-}" != compiler ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from oke_core import compiled
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -44,6 +46,8 @@ def test_ingest_benchmark_balances_its_counts_and_removes_its_temporary_folder(t
     assert counts["applied"] + counts["duplicates"] + counts["quarantined_total"] == 3000  # type: ignore[operator]
     assert counts["quarantined_total"] and counts["duplicates"]  # the generated faults are caught
     assert "messages/s" in done.stdout and "peak RSS" in done.stdout
+    # it says which modules it measured
+    assert f"code: compiled with mypyc ({len(compiled.HOT_MODULES)} modules)" in done.stdout
     assert list(tmp.iterdir()) == [], "the benchmark left its work folder behind"
     if hasattr(os, "sched_setaffinity"):  # "on one core" is enforced, not assumed
         assert "pinned to cpu " in done.stdout
