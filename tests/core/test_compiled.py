@@ -16,20 +16,9 @@ import pytest
 
 from oke_core import compiled
 from oke_core.lifecycle import DATE_FIELDS
+from oke_core.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
-OUTPUTS = [
-    "results.csv",
-    "oke_log.jsonl",
-    "quarantine.jsonl",
-    "compliance.json",
-    "compliance.md",
-    "summary.json",
-    "daily_control.json",
-    "portal.json",
-    "notifications.jsonl",
-    "rehearsal.json",
-]
 PROBE = "import oke_core.ingest as m, oke_core.compiled as c; print(c.status().active, m.__file__)"
 
 
@@ -115,8 +104,21 @@ def _rehearse(out: Path, **env: str) -> None:
 
 @pytest.mark.timeout(900)
 def test_compiled_and_plain_rehearsals_write_identical_files(tmp_path: Path) -> None:
+    """Every file the rehearsal writes (pages, logs, reports), and every row of the KRS store."""
     assert compiled.status().active, compiled.status().reason
-    _rehearse(tmp_path / "compiled")
-    _rehearse(tmp_path / "plain", OKE_PURE_PYTHON="1")
-    for name in OUTPUTS:
-        assert (tmp_path / "compiled" / name).read_bytes() == (tmp_path / "plain" / name).read_bytes(), name
+    runs = {"compiled": tmp_path / "compiled", "plain": tmp_path / "plain"}
+    _rehearse(runs["compiled"])
+    _rehearse(runs["plain"], OKE_PURE_PYTHON="1")
+    files = {k: sorted(p.relative_to(d) for p in d.rglob("*") if p.is_file()) for k, d in runs.items()}
+    assert files["compiled"] == files["plain"]
+    assert len(files["compiled"]) > 20 and Path("pages") in {f.parent for f in files["compiled"]}
+    for name in files["compiled"]:
+        if name.name != "krs.sqlite":
+            assert (runs["compiled"] / name).read_bytes() == (runs["plain"] / name).read_bytes(), name
+    dumps = []
+    for directory in runs.values():
+        store = Store.open(f"sqlite:///{directory / 'krs.sqlite'}")
+        dumps.append(store.dump())
+        store.close()
+    assert dumps[0] == dumps[1]
+    assert dumps[0]["result"] and dumps[0]["oke_log"]
