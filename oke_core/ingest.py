@@ -477,20 +477,18 @@ class Ingestor(ResultApplier):
     ) -> Outcome:
         counts.received += 1
         self._buffered += 1
-        get = env.get
-        mid = get("message_id")
-        method = get("method")
-        path = get("path")
+        mid = env.get("message_id")
+        method = env.get("method")
+        path = env.get("path")
         # PostgreSQL text cannot hold a NUL: the id is checked here, the path below (new paths only),
         # the method where a quarantine row keeps it (a method with a NUL is never PATCH or PUT)
         nul_bad = None
         if mid.__class__ is str and NUL in mid:
             env, nul_bad = without_nul(env)
-            get = env.get
-            mid, method, path = get("message_id"), get("method"), get("path")
+            mid, method, path = env.get("message_id"), env.get("method"), env.get("path")
         if "body_text" not in env:
             is_json = True
-            body: Any = get("body")
+            body: Any = env.get("body")
             utf8 = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
             text = raw_text = utf8.decode()  # a NUL in a string is written as its JSON escape
             body_key = "body@"
@@ -511,9 +509,8 @@ class Ingestor(ResultApplier):
             if path.__class__ is str and NUL in path:
                 env, path_bad = without_nul(env)
                 nul_bad = nul_bad or path_bad
-                get = env.get
                 # not the id: a NUL in it was escaped above, and re-reading it would undo "no-id-"
-                method, path = get("method"), get("path")
+                method, path = env.get("method"), env.get("path")
             route = parse_path(path)
             if path.__class__ is str:
                 if len(self._routes) > 200_000:
@@ -525,8 +522,8 @@ class Ingestor(ResultApplier):
             "method": method,
             "path": path,
             "received_at": stamp,
-            "sent_at": get("sent_at"),
-            "flow_given": get("flow"),
+            "sent_at": env.get("sent_at"),
+            "flow_given": env.get("flow"),
         }
         bad = nul_bad or envelope_problem(env, stamps=False)
         if bad is None and requeue is not None:
@@ -565,7 +562,7 @@ class Ingestor(ResultApplier):
             seen = self._seen(mid)
             key = mid if seen is None or seen[0] == digest else f"{mid}#{digest}"
         verdict: Verdict | None = None
-        flow = get("flow")
+        flow = env.get("flow")
         try:
             if bad is not None:
                 raise Quarantined("json-syntax" if bad.code == "json-syntax" else "invalid", [bad])

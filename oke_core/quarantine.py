@@ -120,21 +120,20 @@ def envelope_problem(env: dict[str, Any], *, stamps: bool = True) -> Problem | N
     of stopping a whole file. ``stamps=False`` leaves ``sent_at``/``received_at`` to the caller
     (ingest has checked the one it uses; a reprocessed message keeps its first time).
     """
-    get = env.get
-    mid = get("message_id")
-    method = get("method")
+    mid = env.get("message_id")
+    method = env.get("method")
     if (  # the common envelope, in as few steps as possible: this runs for every message
         not stamps
         and mid.__class__ is str
         and mid
         and (method == "PATCH" or method == "PUT")
-        and get("path").__class__ is str
-        and get("flow") is None
+        and env.get("path").__class__ is str
+        and env.get("flow") is None
         and "body" in env
         and "body_text" not in env
     ):
         return None
-    not_utf8 = get("not_utf8")
+    not_utf8 = env.get("not_utf8")
     if isinstance(not_utf8, dict):  # a .jsonl line that is not UTF-8 text (replay.wrapped_line)
         byte = not_utf8.get("byte")
         return Problem(
@@ -151,10 +150,10 @@ def envelope_problem(env: dict[str, Any], *, stamps: bool = True) -> Problem | N
         return _envelope("/message_id", f"message_id {mid!r} is not a non-empty string")
     if method not in _METHODS and not (method.__class__ is str and method.upper() in _METHODS):
         return _envelope("/method", f"method {method!r} is not PATCH or PUT")
-    path = get("path")
+    path = env.get("path")
     if path.__class__ is not str:
         return _envelope("/path", f"path {path!r} is not a string")
-    flow = get("flow")
+    flow = env.get("flow")
     if flow not in _FLOWS or flow is True or flow is False:
         return _envelope("/flow", f"flow {flow!r} is not 3, 4 or 5")
     if "body" in env:
@@ -162,17 +161,17 @@ def envelope_problem(env: dict[str, Any], *, stamps: bool = True) -> Problem | N
             return _envelope("/body_text", "the envelope has both body and body_text")
     elif "body_text" not in env:
         return _envelope("/body", "the envelope has neither body nor body_text")
-    elif get("body_text").__class__ is not str:
+    elif env.get("body_text").__class__ is not str:
         return _envelope("/body_text", "body_text is not a string")
     if stamps:
         for key in ("sent_at", "received_at"):
             if key not in env:
                 if key == "sent_at":
                     return _envelope("/sent_at", "sent_at is missing")
-            elif not is_moment(get(key)):
+            elif not is_moment(env.get(key)):
                 return _envelope(
                     f"/{key}",
-                    f"{key} {get(key)!r} is not an RFC 3339 date-time with a time zone "
+                    f"{key} {env.get(key)!r} is not an RFC 3339 date-time with a time zone "
                     "(e.g. 2026-09-14T10:02:03Z)",
                 )
     return None

@@ -238,13 +238,12 @@ def _documents_clean(docs: object) -> bool:
 
 
 def _result_rules(result: dict, ctx: RuleContext | None, out: list[Problem]) -> None:
-    get = result.get
-    score = get("score")
-    weight = get("weight")
+    score = result.get("score")
+    weight = result.get("weight")
     if weight != 100 and weight is not None and type(weight) is int:
         _p(out, "weight-not-100", "/result/weight", f"weight is {weight}, OKE always sends 100")
     if score is not None:
-        pass_ = get("pass")
+        pass_ = result.get("pass")
         if pass_ is not None and pass_ != score and pass_ in _PASS_FAIL and score in _PASS_FAIL:
             _p(out, "pass-contradicts-score", "/result/pass", f"pass is {pass_!r} but score is {score!r}")
         if (
@@ -260,7 +259,7 @@ def _result_rules(result: dict, ctx: RuleContext | None, out: list[Problem]) -> 
                 f"score {score!r} does not fit result value type {ctx.result_value_type!r}: expected "
                 f"{EXPECTED[ctx.result_value_type]}",
             )
-    consumers = get("consumers")
+    consumers = result.get("consumers")
     if type(consumers) is not list or not consumers:
         return
     # The result's consumers: one nl-test-admin block is the rule (checked with `type() is dict`).
@@ -277,7 +276,7 @@ def _result_rules(result: dict, ctx: RuleContext | None, out: list[Problem]) -> 
     raw: Any = nget("rawScore")
     has_raw = type(raw) is int
     if nget("final") is True:
-        state = get("state")
+        state = result.get("state")
         if state != "completed" and type(state) is str:
             _p(
                 out,
@@ -300,7 +299,7 @@ def _result_rules(result: dict, ctx: RuleContext | None, out: list[Problem]) -> 
                 f"/result/consumers/{i}/rawScore",
                 f"a rawScore is given while attendance is {attendance!r}",
             )
-    elif score is None and (has_raw or (attendance == "present" and get("state") == "completed")):
+    elif score is None and (has_raw or (attendance == "present" and result.get("state") == "completed")):
         why = "rawScore is given" if has_raw else "the result is completed and the participant was present"
         _p(out, "scored-without-score", "/result", f"'score' is missing although {why}")
     max_raw = nget("maxRawScore")
@@ -331,7 +330,7 @@ def _result_rules(result: dict, ctx: RuleContext | None, out: list[Problem]) -> 
         _context_rules(nl, i, score, attendance, max_raw, ctx, out)
     test_date = nget("testDate")
     if type(test_date) is str and len(test_date) > 10:
-        result_date = get("resultDate")
+        result_date = result.get("resultDate")
         if type(result_date) is str and len(result_date) == 10 and test_date[:10] > result_date:
             _p(
                 out,
