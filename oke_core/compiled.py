@@ -110,7 +110,8 @@ def read_stamp(build_dir: Path = BUILD_DIR) -> dict[str, object] | None:
     return stamp if isinstance(stamp, dict) else None
 
 
-def _usable(stamp: dict[str, object] | None) -> tuple[dict[str, Path], str]:
+def check_build(stamp: dict[str, object] | None) -> tuple[dict[str, Path], str]:
+    """The build's files by module name when it can be used, else no files and the reason why."""
     if stamp is None:
         return {}, "not built: run bash scripts/setup.sh"
     if stamp.get("interpreter") != interpreter_tag():
@@ -134,7 +135,7 @@ def install() -> Status:
     if os.environ.get(PURE_ENV, "").strip() not in ("", "0"):
         _status = Status(False, f"{PURE_ENV} is set")
         return _status
-    files, reason = _usable(read_stamp())
+    files, reason = check_build(read_stamp())
     if not files:
         _status = Status(False, reason)
         return _status

@@ -39,11 +39,10 @@ def _missing_toolchain() -> str | None:
 
 
 def build(force: bool) -> int:
-    stamp = compiled.read_stamp()
-    want = {"interpreter": compiled.interpreter_tag(), "sources": compiled.source_digest()}
-    if not force and stamp and all(stamp.get(k) == v for k, v in want.items()):
+    if not force and compiled.check_build(compiled.read_stamp())[0]:  # the test the loader applies
         print("compile: up to date (oke_core/_compiled)")
         return 0
+    want = {"interpreter": compiled.interpreter_tag(), "sources": compiled.source_digest()}
     missing = _missing_toolchain()
     if missing:
         print(f"compile: skipped, {missing}; the plain Python modules are used (ingest is slower)")

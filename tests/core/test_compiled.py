@@ -52,12 +52,12 @@ def test_pure_python_on_request() -> None:
 def test_a_stale_or_foreign_build_is_not_used(tmp_path: Path) -> None:
     stamp = compiled.read_stamp()
     assert stamp is not None
-    assert compiled._usable(stamp)[0]
-    assert "sources changed" in compiled._usable({**stamp, "sources": "0" * 64})[1]
-    assert "another Python" in compiled._usable({**stamp, "interpreter": "cpython-27"})[1]
-    assert "not built" in compiled._usable(None)[1]
+    assert compiled.check_build(stamp)[0]
+    assert "sources changed" in compiled.check_build({**stamp, "sources": "0" * 64})[1]
+    assert "another Python" in compiled.check_build({**stamp, "interpreter": "cpython-27"})[1]
+    assert "not built" in compiled.check_build(None)[1]
     missing = {**stamp, "files": {"oke_core.ingest": "oke_core/gone.cpython-311-x86_64-linux-gnu.so"}}
-    assert "incomplete" in compiled._usable(missing)[1]
+    assert "incomplete" in compiled.check_build(missing)[1]
 
 
 def test_any_edit_changes_the_source_digest(tmp_path: Path) -> None:
