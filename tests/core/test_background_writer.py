@@ -188,8 +188,9 @@ def test_a_store_made_with_smaller_pages_keeps_them_and_takes_the_same_ingest(
 def test_absent_values_are_stored_as_sql_null_in_both_processes(
     sqlite_store, planning, contract, counting
 ) -> None:
-    """``None`` is bound through a registered adapter (store/writer.py, for speed): it must still
-    arrive as NULL, not as text, whether this process writes or the writer process does."""
+    """``None`` and ``bool`` are bound through registered adapters (store/writer.py, for speed):
+    a NULL must still arrive as NULL and a bool as the integer 0 or 1 (what SQLAlchemy reads back
+    as a bool), not as text, whether this process writes or the writer process does."""
     msgs = message_stream([("scored", s % 4, O_V1, 20 + s, s % 5) for s in range(12)])
     queries = {
         "log": "SELECT count(*), sum(typeof(before) = 'null') FROM oke_log WHERE kind = 'message'",
@@ -197,6 +198,8 @@ def test_absent_values_are_stored_as_sql_null_in_both_processes(
         "result": "SELECT count(*), sum(typeof(definitive_on) = 'null') FROM result",
         "text 'None'": "SELECT count(*), count(*) FROM oke_log WHERE 'None' IN (rule, before, reason) "
         "OR '' IN (rule, before, reason)",
+        "bools": "SELECT group_concat(DISTINCT typeof(final) || ':' || final), "
+        "group_concat(DISTINCT typeof(needs_cut_score) || ':' || needs_cut_score) FROM result",
     }
     found = []
     for background in (None, 0):
@@ -211,6 +214,7 @@ def test_absent_values_are_stored_as_sql_null_in_both_processes(
         assert seen["register"] == (len(msgs), len(msgs))
         assert seen["result"][0] == 4 and seen["result"][1] == 4
         assert seen["text 'None'"] == (0, 0)
+        assert seen["bools"] == ("integer:0", "integer:1")  # no supplier final; variant 1 waits
     assert found[0] == found[1]
 
 
