@@ -37,7 +37,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from oke_core import compiled  # noqa: E402
+from oke_core import compiled, sqlite_memstats  # noqa: E402
 from oke_core.contract import Contract  # noqa: E402
 from oke_core.ingest import BACKGROUND_AFTER, Ingestor  # noqa: E402
 from oke_core.planning import load_planning  # noqa: E402
@@ -264,7 +264,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
         f"machine: {platform.node()} {platform.machine()} {platform.processor() or ''} "
         f"cpus={os.cpu_count()} python={platform.python_version()} {platform.system()}"
     )
-    print(f"code: {compiled.status().describe()}")
+    print(f"code: {compiled.status().describe()}; {sqlite_memstats.describe()}")
     kept = "kept" if args.workdir is not None else "removed at the end; --workdir keeps it"
     print(f"workdir: {work} ({kept}; generation {gen_s:.1f} s, not timed)")
     print(f"counts: {orjson.dumps(counts.as_dict(), option=orjson.OPT_SORT_KEYS).decode()}")

@@ -21,7 +21,6 @@ import argparse
 import math
 import os
 import platform
-import sqlite3
 import sys
 import tempfile
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from oke_core import sqlite_memstats  # noqa: E402
 from oke_core.ingest import INBOX_BATCH  # noqa: E402
 from oke_core.store.writer import SQLITE_PRAGMAS  # noqa: E402  (as every store connection)
 
@@ -47,6 +47,8 @@ ORDER = (
 
 
 def main() -> None:
+    import sqlite3  # here, not at the top: importing oke_core first sets SQLite up as for ingest
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -120,6 +122,7 @@ def main() -> None:
         f"machine: {platform.node()} {platform.machine()} cpus={os.cpu_count()} "
         f"python={platform.python_version()} sqlite={sqlite3.sqlite_version}"
     )
+    print(sqlite_memstats.describe())
     print(f"store: {args.store}  received messages: {received}  transactions: {batches}")
     for table, s in spent.items():
         rows = counts.get(table)
