@@ -2,7 +2,7 @@
 
 With them on (SQLite's default), every ``sqlite3_malloc`` and ``sqlite3_free`` takes a global
 mutex to keep a running total. Bulk ingest makes about forty such calls per message, and the
-locking came to about 3 % of all instructions (callgrind: 250 300 -> 242 500 per message). The
+locking came to about 3 % of all instructions (callgrind: 250 300 -> 243 100 per message). The
 totals feed only ``sqlite3_memory_used``, ``sqlite3_status`` and the heap limits, which KRS does
 not use. ``SQLITE_CONFIG_MEMSTATUS`` can only be set before SQLite initialises, and the
 ``sqlite3`` module initialises it on import without offering the setting, so it is set here
