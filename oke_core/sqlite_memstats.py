@@ -14,7 +14,6 @@ where the library cannot be found, or with ``OKE_SQLITE_MEMSTATUS=1``, SQLite ke
 
 from __future__ import annotations
 
-import ctypes
 import os
 import sys
 
@@ -35,6 +34,8 @@ def disable() -> str:
     elif "_sqlite3" in sys.modules:
         state = "on (sqlite3 was imported before oke_core)"
     else:
+        import ctypes  # only here: about 5 ms at start-up, for nothing when SQLite already started
+
         try:
             lib = ctypes.CDLL(LIBRARY)
         except OSError:
